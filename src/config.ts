@@ -1,0 +1,239 @@
+import path from 'node:path';
+import { findProduct } from './domain/products.js';
+
+/**
+ * Every setting in one place. Precedence: command-line flag > OPENCAS_* environment variable > default.
+ * Defaults work on a fresh machine: SQLite in ./data, rate limits on, a starter grant.
+ */
+export class ConfigError extends Error {}
+
+export interface RateLimitConfig {
+  enabled: boolean;
+  /** Per-action overrides, calls per second per account; `default` applies to actions without a documented limit. */
+  overrides: Record<string, number>;
+}
+
+export interface StarterGrant {
+  productCode: string;
+  count: number;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string;
+  /** Raw OPENCAS_MASTER_KEY; when absent the key lives in <dataDir>/master.key. */
+  masterKey: string | undefined;
+  rateLimits: RateLimitConfig;
+  rootAccessKeyId: string | undefined;
+  rootAccessKeySecret: string | undefined;
+  starterGrant: StarterGrant | null;
+  maxHeaderSize: number;
+  bodyLimit: number;
+  regionId: string;
+  hostId: string;
+  logLevel: string;
+}
+
+export interface SettingSpec {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  description: string;
+  defaultText: string;
+}
+
+export const SETTINGS: SettingSpec[] = [
+  {
+    key: 'host',
+    flag: '--host <host>',
+    env: 'OPENCAS_HOST',
+    description: 'address to listen on',
+    defaultText: '127.0.0.1',
+  },
+  {
+    key: 'port',
+    flag: '--port <port>',
+    env: 'OPENCAS_PORT',
+    description: 'TCP port to listen on (0 picks a free one)',
+    defaultText: '8080',
+  },
+  {
+    key: 'dataDir',
+    flag: '--data-dir <dir>',
+    env: 'OPENCAS_DATA_DIR',
+    description: 'data folder (database, master key, CA)',
+    defaultText: './data',
+  },
+  {
+    key: 'databaseUrl',
+    flag: '--database-url <url>',
+    env: 'OPENCAS_DATABASE_URL',
+    description: 'database: sqlite:<file> (postgres:// comes later)',
+    defaultText: 'sqlite:<data-dir>/opencas.db',
+  },
+  {
+    key: 'masterKey',
+    flag: '--master-key <key>',
+    env: 'OPENCAS_MASTER_KEY',
+    description: '32-byte master key (64 hex digits or base64) sealing secrets at rest',
+    defaultText: '<data-dir>/master.key, created with mode 0600',
+  },
+  {
+    key: 'rateLimits',
+    flag: '--rate-limits <spec>',
+    env: 'OPENCAS_RATE_LIMITS',
+    description: 'on | off | Action=N,... overrides (default=N for undocumented actions)',
+    defaultText: 'on',
+  },
+  {
+    key: 'rootAccessKeyId',
+    flag: '--root-access-key-id <id>',
+    env: 'OPENCAS_ROOT_ACCESS_KEY_ID',
+    description: "root account's AccessKeyId (created or updated at start)",
+    defaultText: 'generated on first start into <data-dir>/root-credentials.json',
+  },
+  {
+    key: 'rootAccessKeySecret',
+    flag: '--root-access-key-secret <secret>',
+    env: 'OPENCAS_ROOT_ACCESS_KEY_SECRET',
+    description: "root account's AccessKeySecret",
+    defaultText: '(see above)',
+  },
+  {
+    key: 'starterGrant',
+    flag: '--starter-grant <spec>',
+    env: 'OPENCAS_STARTER_GRANT',
+    description: 'PRODUCT_CODE:COUNT granted to every account each calendar year, or off',
+    defaultText: 'digicert-free-1-free:20',
+  },
+  {
+    key: 'maxHeaderSize',
+    flag: '--max-header-size <bytes>',
+    env: 'OPENCAS_MAX_HEADER_SIZE',
+    description: 'largest request line plus headers accepted (certificates travel in the query)',
+    defaultText: '262144',
+  },
+  {
+    key: 'bodyLimit',
+    flag: '--body-limit <bytes>',
+    env: 'OPENCAS_BODY_LIMIT',
+    description: 'largest request body',
+    defaultText: '1048576',
+  },
+  {
+    key: 'regionId',
+    flag: '--region-id <id>',
+    env: 'OPENCAS_REGION_ID',
+    description: 'region named in CertIdentifier',
+    defaultText: 'cn-hangzhou',
+  },
+  {
+    key: 'hostId',
+    flag: '--host-id <host>',
+    env: 'OPENCAS_HOST_ID',
+    description: 'HostId written in error bodies',
+    defaultText: 'cas.aliyuncs.com',
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level <level>',
+    env: 'OPENCAS_LOG_LEVEL',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+    defaultText: 'info',
+  },
+];
+
+function parseIntSetting(name: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text.trim())) throw new ConfigError(`${name} must be a whole number, got "${text}"`);
+  const n = Number(text.trim());
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+export function parseRateLimits(text: string): RateLimitConfig {
+  const t = text.trim();
+  if (t === '' || t.toLowerCase() === 'on') return { enabled: true, overrides: {} };
+  if (t.toLowerCase() === 'off') return { enabled: false, overrides: {} };
+  const overrides: Record<string, number> = {};
+  for (const part of t.split(',')) {
+    const p = part.trim();
+    if (p === '' || p.toLowerCase() === 'on') continue;
+    const m = /^([A-Za-z]+)=(\d+)$/.exec(p);
+    if (!m) throw new ConfigError(`OPENCAS_RATE_LIMITS: "${p}" is not on, off or Action=N`);
+    const n = Number(m[2]);
+    if (n < 1) throw new ConfigError(`OPENCAS_RATE_LIMITS: ${m[1]} must allow at least 1 call per second`);
+    overrides[m[1]!] = n;
+  }
+  return { enabled: true, overrides };
+}
+
+export function parseStarterGrant(text: string): StarterGrant | null {
+  const t = text.trim();
+  if (t.toLowerCase() === 'off' || t === '') return null;
+  const m = /^([a-z0-9-]+):(\d+)$/.exec(t);
+  if (!m) throw new ConfigError(`OPENCAS_STARTER_GRANT must be PRODUCT_CODE:COUNT or off, got "${text}"`);
+  if (!findProduct(m[1]!))
+    throw new ConfigError(`OPENCAS_STARTER_GRANT names an unknown product code "${m[1]}"`);
+  return { productCode: m[1]!, count: parseIntSetting('OPENCAS_STARTER_GRANT count', m[2]!, 1, 1_000_000) };
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(
+  flags: Partial<Record<keyof Config, string>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const raw = (key: keyof Config): string | undefined => {
+    const spec = SETTINGS.find((s) => s.key === key)!;
+    const v = flags[key] ?? env[spec.env];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const dataDir = path.resolve(raw('dataDir') ?? './data');
+  const databaseUrl = raw('databaseUrl') ?? `sqlite:${path.join(dataDir, 'opencas.db')}`;
+  if (!/^(sqlite:|postgres:|postgresql:)/.test(databaseUrl)) {
+    throw new ConfigError(
+      `OPENCAS_DATABASE_URL must start with sqlite: (or postgres://), got "${databaseUrl}"`,
+    );
+  }
+  const logLevel = raw('logLevel') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError(`OPENCAS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const rootAccessKeyId = raw('rootAccessKeyId');
+  const rootAccessKeySecret = raw('rootAccessKeySecret');
+  if ((rootAccessKeyId === undefined) !== (rootAccessKeySecret === undefined)) {
+    throw new ConfigError(
+      'OPENCAS_ROOT_ACCESS_KEY_ID and OPENCAS_ROOT_ACCESS_KEY_SECRET must be set together',
+    );
+  }
+  if (rootAccessKeyId !== undefined && !/^[A-Za-z0-9._-]{3,128}$/.test(rootAccessKeyId)) {
+    throw new ConfigError(
+      'OPENCAS_ROOT_ACCESS_KEY_ID may hold only letters, digits, ".", "_" and "-" (3 to 128 characters)',
+    );
+  }
+  if (rootAccessKeySecret !== undefined && rootAccessKeySecret.length < 16) {
+    throw new ConfigError('OPENCAS_ROOT_ACCESS_KEY_SECRET must be at least 16 characters');
+  }
+  return {
+    host: raw('host') ?? '127.0.0.1',
+    port: parseIntSetting('OPENCAS_PORT', raw('port') ?? '8080', 0, 65535),
+    dataDir,
+    databaseUrl,
+    masterKey: raw('masterKey'),
+    rateLimits: parseRateLimits(raw('rateLimits') ?? 'on'),
+    rootAccessKeyId,
+    rootAccessKeySecret,
+    starterGrant: parseStarterGrant(raw('starterGrant') ?? 'digicert-free-1-free:20'),
+    maxHeaderSize: parseIntSetting(
+      'OPENCAS_MAX_HEADER_SIZE',
+      raw('maxHeaderSize') ?? '262144',
+      65536 + 1024,
+      64 * 1024 * 1024,
+    ),
+    bodyLimit: parseIntSetting('OPENCAS_BODY_LIMIT', raw('bodyLimit') ?? '1048576', 1024, 256 * 1024 * 1024),
+    regionId: raw('regionId') ?? 'cn-hangzhou',
+    hostId: raw('hostId') ?? 'cas.aliyuncs.com',
+    logLevel,
+  };
+}

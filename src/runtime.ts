@@ -1,0 +1,50 @@
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { createAccessKey, ensureRootAccount, listAccessKeys, putAccessKey } from './domain/accounts.js';
+import type { Services } from './domain/context.js';
+import { MasterKey } from './secrets.js';
+import { Store } from './store/index.js';
+
+/** Opens everything the server and the admin CLI share: data folder, master key, store (migrated). */
+export async function openServices(config: Config, clock: Clock = systemClock): Promise<Services> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const masterKey = config.masterKey
+    ? MasterKey.parse(config.masterKey)
+    : MasterKey.loadOrCreateFile(config.dataDir);
+  const store = await Store.open(config.databaseUrl);
+  return { config, store, clock, masterKey };
+}
+
+export interface RootCredentialsResult {
+  accessKeyId: string;
+  /** Where a generated key was written; undefined when it came from the environment or existed already. */
+  file?: string;
+  source: 'environment' | 'generated' | 'existing';
+}
+
+export const rootCredentialsFile = (config: Config) => path.join(config.dataDir, 'root-credentials.json');
+
+/** Makes sure the root account exists and has a usable AccessKey (issue 2, item 4). */
+export async function bootstrapRoot(s: Services): Promise<RootCredentialsResult> {
+  const root = await ensureRootAccount(s);
+  if (s.config.rootAccessKeyId && s.config.rootAccessKeySecret) {
+    await putAccessKey(s, root.uid, s.config.rootAccessKeyId, s.config.rootAccessKeySecret);
+    return { accessKeyId: s.config.rootAccessKeyId, source: 'environment' };
+  }
+  const keys = await listAccessKeys(s, root.uid);
+  if (keys.length > 0) {
+    const file = rootCredentialsFile(s.config);
+    return {
+      accessKeyId: keys[0]!.accessKeyId,
+      source: 'existing',
+      file: existsSync(file) ? file : undefined,
+    };
+  }
+  const key = await createAccessKey(s, root.uid);
+  const file = rootCredentialsFile(s.config);
+  writeFileSync(file, JSON.stringify({ accountUid: root.uid, ...key }, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { accessKeyId: key.accessKeyId, file, source: 'generated' };
+}

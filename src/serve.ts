@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Services } from './domain/context.js';
+import { bootstrapRoot, openServices, type RootCredentialsResult } from './runtime.js';
+import { buildApp } from './server.js';
+import { startHousekeeping } from './workers/housekeeping.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  services: Services;
+  url: string;
+  port: number;
+  root: RootCredentialsResult;
+  close(): Promise<void>;
+}
+
+/** Opens the store, bootstraps the root account, starts background work and listens. */
+export async function startServer(config: Config, clock?: Clock): Promise<RunningServer> {
+  const services = await openServices(config, clock);
+  let app: FastifyInstance | undefined;
+  try {
+    const root = await bootstrapRoot(services);
+    app = buildApp(services);
+    const stopHousekeeping = startHousekeeping(services, (err) =>
+      app!.log.error({ err }, 'housekeeping failed'),
+    );
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    let closed = false;
+    return {
+      app,
+      services,
+      url: `http://${host}:${port}`,
+      port,
+      root,
+      async close() {
+        if (closed) return;
+        closed = true;
+        stopHousekeeping();
+        await app!.close();
+        await services.store.close();
+      },
+    };
+  } catch (err) {
+    await app?.close();
+    await services.store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,97 @@
+import http from 'node:http';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { ACTIONS } from './actions/index.js';
+import type { Services } from './domain/context.js';
+import { newRequestId } from './ids.js';
+import { ApiError, Errors } from './rpc/errors.js';
+import { RpcFrontEnd } from './rpc/handler.js';
+import { renderError } from './rpc/render.js';
+import { Throttle } from './rpc/throttle.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rpcAction?: string;
+    rpcAccount?: number;
+    rpcCode?: string;
+  }
+}
+
+/** Builds the HTTP application: the RPC front end on `/`, Alibaba-style errors everywhere else. */
+export function buildApp(services: Services): FastifyInstance {
+  const { config } = services;
+  const app = Fastify({
+    logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
+    // One access-log line per request, written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newRequestId(),
+    requestIdHeader: false,
+    bodyLimit: config.bodyLimit,
+    // Certificates and keys travel in the query string: raise Node's 16 KiB header limit.
+    serverFactory: (handler) => http.createServer({ maxHeaderSize: config.maxHeaderSize }, handler),
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const rpc = new RpcFrontEnd(services, ACTIONS, new Throttle(config.rateLimits));
+
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/',
+    handler: async (request, reply) => {
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const out = await rpc.handle({
+        requestId: request.id,
+        method: request.method,
+        rawUrl: request.raw.url ?? '/',
+        headers: request.headers,
+        body,
+      });
+      request.rpcAction = out.action;
+      request.rpcAccount = out.accountUid;
+      request.rpcCode = out.code;
+      if (out.internalError !== undefined)
+        request.log.error({ err: out.internalError, requestId: request.id }, 'internal error');
+      return reply
+        .status(out.rendered.status)
+        .header('content-type', out.rendered.contentType)
+        .header('x-acs-request-id', request.id)
+        .send(out.rendered.payload);
+    },
+  });
+
+  const sendError = (request: { id: string }, reply: import('fastify').FastifyReply, err: ApiError) => {
+    const r = renderError('JSON', err, request.id, config.hostId);
+    return reply
+      .status(r.status)
+      .header('content-type', r.contentType)
+      .header('x-acs-request-id', request.id)
+      .send(r.payload);
+  };
+
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, Errors.pathNotFound()));
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const why = status === 413 ? `it is larger than ${config.bodyLimit} bytes` : error.message;
+      return sendError(request, reply, Errors.invalidParameter('(request body)', why));
+    }
+    request.log.error({ err: error, requestId: request.id }, 'internal error');
+    return sendError(request, reply, Errors.internal());
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        requestId: request.id,
+        action: request.rpcAction,
+        account: request.rpcAccount,
+        code: request.rpcCode,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+  return app;
+}

@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { XMLParser } from 'fast-xml-parser';
+import { cliJson } from '../helpers/cli.js';
+import { v1Params, v1Request, v3Request } from '../helpers/raw.js';
+import { Models, pop, sdk, startTestServer, type Credentials, type TestServer } from '../helpers/server.js';
+
+interface State {
+  TotalCount: unknown;
+  UsedCount: unknown;
+  IssuedCount: unknown;
+  ProductCode: unknown;
+}
+
+/** DescribePackageState through all four official client paths; each must agree. */
+async function stateEverywhere(endpoint: string, key: Credentials, productCode?: string): Promise<State> {
+  const req = new Models.DescribePackageStateRequest(productCode ? { productCode } : {});
+  const results: State[] = [];
+  for (const signing of ['v3', 'v1'] as const) {
+    const r = await sdk(endpoint, key, signing).describePackageState(req);
+    assert.equal(r.statusCode, 200);
+    assert.match(r.body!.requestId!, /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
+    results.push({
+      TotalCount: r.body!.totalCount,
+      UsedCount: r.body!.usedCount,
+      IssuedCount: r.body!.issuedCount,
+      ProductCode: r.body!.productCode,
+    });
+  }
+  const client = pop(endpoint, key);
+  const params = productCode ? { ProductCode: productCode } : {};
+  for (const method of ['GET', 'POST'] as const) {
+    const r = (await client.request('DescribePackageState', params, { method })) as Record<string, unknown>;
+    results.push({
+      TotalCount: r.TotalCount,
+      UsedCount: r.UsedCount,
+      IssuedCount: r.IssuedCount,
+      ProductCode: r.ProductCode,
+    });
+  }
+  for (const r of results.slice(1)) assert.deepEqual(r, results[0]);
+  return results[0]!;
+}
+
+describe('DescribePackageState', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  it('reports the yearly starter grant for the default ProductCode through every client', async () => {
+    const s = await stateEverywhere(server.endpoint, server.rootKey);
+    assert.deepEqual(s, {
+      TotalCount: 20,
+      UsedCount: 0,
+      IssuedCount: 0,
+      ProductCode: 'digicert-free-1-free',
+    });
+  });
+
+  it('answers zeros for a ProductCode the account holds no plan for', async () => {
+    const s = await stateEverywhere(server.endpoint, server.rootKey, 'globalsign-dv-w-advanced');
+    assert.deepEqual(s, {
+      TotalCount: 0,
+      UsedCount: 0,
+      IssuedCount: 0,
+      ProductCode: 'globalsign-dv-w-advanced',
+    });
+  });
+
+  it('sends the counters as JSON numbers with the exact PascalCase names', async () => {
+    const r = await v3Request(server.endpoint, server.rootKey, 'DescribePackageState', {
+      ProductCode: 'digicert-free-1-free',
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.contentType, 'application/json;charset=utf-8');
+    assert.deepEqual(Object.keys(r.json), [
+      'RequestId',
+      'TotalCount',
+      'UsedCount',
+      'IssuedCount',
+      'ProductCode',
+    ]);
+    assert.equal(typeof r.json.TotalCount, 'number');
+    assert.equal(typeof r.json.UsedCount, 'number');
+    assert.equal(typeof r.json.IssuedCount, 'number');
+    assert.ok(!('Code' in r.json));
+  });
+
+  it('counts plans granted with the admin CLI while the server runs, and only active ones', async () => {
+    cliJson(server.dataDir, [
+      'plan',
+      'grant',
+      '--account',
+      'root',
+      '--product-code',
+      'geotrust-dv-1-starter',
+      '--count',
+      '7',
+    ]);
+    const inAYear = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+    const granted = cliJson<{ count: number; expires: string }>(server.dataDir, [
+      'plan',
+      'grant',
+      '--account',
+      'root',
+      '--product-code',
+      'geotrust-dv-1-starter',
+      '--count',
+      '5',
+      '--expires',
+      inAYear,
+    ]);
+    assert.deepEqual([granted.count, granted.expires], [5, inAYear]);
+    const s = await stateEverywhere(server.endpoint, server.rootKey, 'geotrust-dv-1-starter');
+    assert.deepEqual(s, {
+      TotalCount: 12,
+      UsedCount: 0,
+      IssuedCount: 0,
+      ProductCode: 'geotrust-dv-1-starter',
+    });
+    const plans = cliJson<Array<{ productCode: string; totalCount: number; active: boolean }>>(
+      server.dataDir,
+      ['plan', 'list', '--account', 'root'],
+    );
+    assert.deepEqual(
+      plans
+        .filter((p) => p.productCode === 'geotrust-dv-1-starter')
+        .map((p) => p.totalCount)
+        .sort(),
+      [5, 7],
+    );
+  });
+
+  it('shows a second account none of the root account plans', async () => {
+    const acct = cliJson<{ uid: number; name: string }>(server.dataDir, [
+      'account',
+      'create',
+      '--name',
+      'team-b',
+    ]);
+    assert.ok(Number.isSafeInteger(acct.uid) && acct.uid > 0);
+    const key = cliJson<Credentials>(server.dataDir, ['key', 'create', '--account', String(acct.uid)]);
+    const other = await stateEverywhere(server.endpoint, key, 'geotrust-dv-1-starter');
+    assert.deepEqual(other, {
+      TotalCount: 0,
+      UsedCount: 0,
+      IssuedCount: 0,
+      ProductCode: 'geotrust-dv-1-starter',
+    });
+    cliJson(server.dataDir, [
+      'plan',
+      'grant',
+      '--account',
+      String(acct.uid),
+      '--product-code',
+      'geotrust-dv-1-starter',
+      '--count',
+      '3',
+    ]);
+    assert.equal((await stateEverywhere(server.endpoint, key, 'geotrust-dv-1-starter')).TotalCount, 3);
+    assert.equal(
+      (await stateEverywhere(server.endpoint, server.rootKey, 'geotrust-dv-1-starter')).TotalCount,
+      12,
+    );
+  });
+
+  it('renders XML with the Action as root element when Format=XML', async () => {
+    const r = await v1Request(
+      server.endpoint,
+      server.rootKey,
+      v1Params(server.rootKey, 'DescribePackageState', {
+        Format: 'XML',
+        ProductCode: 'geotrust-dv-1-starter',
+      }),
+    );
+    assert.equal(r.status, 200);
+    assert.equal(r.contentType, 'text/xml;charset=utf-8');
+    assert.ok(r.text.startsWith('<?xml version="1.0" encoding="UTF-8"?><DescribePackageStateResponse>'));
+    const doc = new XMLParser({ parseTagValue: false }).parse(r.text) as {
+      DescribePackageStateResponse: Record<string, string>;
+    };
+    const body = doc.DescribePackageStateResponse;
+    assert.equal(body.TotalCount, '12');
+    assert.equal(body.UsedCount, '0');
+    assert.equal(body.ProductCode, 'geotrust-dv-1-starter');
+    assert.match(body.RequestId!, /^[0-9A-F-]{36}$/);
+  });
+
+  it('accepts Format in any case and a 50 KB query string', async () => {
+    const r = await v1Request(
+      server.endpoint,
+      server.rootKey,
+      v1Params(server.rootKey, 'DescribePackageState', { Format: 'json', Padding: 'x'.repeat(50 * 1024) }),
+    );
+    assert.equal(r.status, 200, r.text);
+    const viaPop = (await pop(server.endpoint, server.rootKey).request('DescribePackageState', {
+      ProductCode: 'geotrust-dv-1-starter',
+      Padding: 'é'.repeat(20 * 1024),
+    })) as Record<string, unknown>;
+    assert.equal(viaPop.TotalCount, 12);
+  });
+
+  it('keeps AccessKey secrets out of the data folder in plaintext', async () => {
+    const key = cliJson<Credentials>(server.dataDir, ['key', 'create', '--account', 'root']);
+    await stateEverywhere(server.endpoint, key);
+    const files = readdirSync(server.dataDir);
+    assert.ok(files.includes('opencas.db'));
+    for (const f of files) {
+      const bytes = readFileSync(path.join(server.dataDir, f));
+      for (const secret of [key.accessKeySecret, server.rootKey.accessKeySecret]) {
+        assert.equal(bytes.indexOf(secret), -1, `${f} holds a secret in plaintext`);
+      }
+    }
+  });
+});
