@@ -11,7 +11,7 @@ import {
 } from './domain/accounts.js';
 import type { Services } from './domain/context.js';
 import { grantPlan, listPlans, parseExpiryDate } from './domain/plans.js';
-import { openServices } from './runtime.js';
+import { MasterKeyMismatchError, openServices } from './runtime.js';
 import { startServer } from './serve.js';
 import { StoreError } from './store/index.js';
 
@@ -233,7 +233,7 @@ leaf(plan, 'list', "list an account's plans and their counters")
   );
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof DomainError || err instanceof StoreError)
-    fail(err.message);
+  const expected = [ConfigError, DomainError, StoreError, MasterKeyMismatchError];
+  if (expected.some((E) => err instanceof E)) fail((err as Error).message);
   fail(`unexpected error: ${err instanceof Error ? err.message : String(err)}`);
 });

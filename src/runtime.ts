@@ -14,7 +14,31 @@ export async function openServices(config: Config, clock: Clock = systemClock): 
     ? MasterKey.parse(config.masterKey)
     : MasterKey.loadOrCreateFile(config.dataDir);
   const store = await Store.open(config.databaseUrl);
+  try {
+    await checkMasterKey(store, masterKey);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return { config, store, clock, masterKey };
+}
+
+export class MasterKeyMismatchError extends Error {}
+
+const CHECK_KEY = 'master_key_check';
+const CHECK_CONTEXT = 'opencas-master-key-check';
+
+/** The first start seals a known value; later starts must open it, so a wrong master key fails loudly at once. */
+async function checkMasterKey(store: Store, masterKey: MasterKey): Promise<void> {
+  const sealed = await store.meta.putIfAbsent(CHECK_KEY, masterKey.seal(CHECK_CONTEXT, CHECK_CONTEXT));
+  try {
+    if (masterKey.openString(sealed, CHECK_CONTEXT) === CHECK_CONTEXT) return;
+  } catch {
+    // fall through
+  }
+  throw new MasterKeyMismatchError(
+    'the master key does not open this database (check OPENCAS_MASTER_KEY or <data-dir>/master.key)',
+  );
 }
 
 export interface RootCredentialsResult {

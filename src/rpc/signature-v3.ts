@@ -14,12 +14,12 @@ export interface V3Authorization {
   signature: string;
 }
 
-/** Parses `ACS3-HMAC-SHA256 Credential=..,SignedHeaders=a;b,Signature=hex`; null when malformed. */
+/** Parses `ACS3-HMAC-SHA256 Credential=..,SignedHeaders=a;b,Signature=hex`; `{ error }` when malformed. */
 export function parseV3Authorization(header: string): V3Authorization | { error: string } {
   const m = /^\s*(\S+)\s+(.*)$/.exec(header);
   if (!m) return { error: 'the Authorization header has no credentials' };
   const algorithm = m[1]!;
-  if (!(algorithm in V3_ALGORITHMS))
+  if (!Object.hasOwn(V3_ALGORITHMS, algorithm))
     return { error: `the signature algorithm "${algorithm}" is not supported` };
   const fields = new Map<string, string>();
   for (const part of m[2]!.split(',')) {

@@ -1,5 +1,6 @@
 import { AccountStore } from './accounts.js';
 import { openConnection, type Connection } from './db.js';
+import { MetaStore } from './meta.js';
 import { NonceStore } from './nonces.js';
 import { PlanStore } from './plans.js';
 
@@ -8,11 +9,13 @@ export class Store {
   readonly accounts: AccountStore;
   readonly plans: PlanStore;
   readonly nonces: NonceStore;
+  readonly meta: MetaStore;
 
   private constructor(readonly conn: Connection) {
     this.accounts = new AccountStore(conn.db);
     this.plans = new PlanStore(conn.db);
     this.nonces = new NonceStore(conn.db);
+    this.meta = new MetaStore(conn.db);
   }
 
   static async open(url: string): Promise<Store> {

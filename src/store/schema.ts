@@ -37,7 +37,13 @@ export interface NoncesTable {
   expires_at: number;
 }
 
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
 export interface Database {
+  meta: MetaTable;
   accounts: AccountsTable;
   access_keys: AccessKeysTable;
   plans: PlansTable;

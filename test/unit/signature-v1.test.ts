@@ -83,7 +83,10 @@ describe('v1StringToSign / v1Sign: worked examples', () => {
   });
 
   it('V1-C pop client (Format=JSON), GET', () => {
-    assert.equal(v1Sign('testsecret', v1StringToSign('GET', v1cParams('JSON'))), '7vcJSX5wgrf4+OwslrIahfwUZzg=');
+    assert.equal(
+      v1Sign('testsecret', v1StringToSign('GET', v1cParams('JSON'))),
+      '7vcJSX5wgrf4+OwslrIahfwUZzg=',
+    );
   });
 
   it('V1-C pop client (Format=JSON), POST with everything (Signature included) in the form body', () => {

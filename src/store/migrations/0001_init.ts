@@ -4,6 +4,12 @@ import { sql, type Kysely } from 'kysely';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
+    .createTable('meta')
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .execute();
+
+  await db.schema
     .createTable('accounts')
     .addColumn('uid', 'bigint', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull().unique())
@@ -65,5 +71,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const t of ['nonces', 'plans', 'access_keys', 'accounts']) await db.schema.dropTable(t).execute();
+  for (const t of ['nonces', 'plans', 'access_keys', 'accounts', 'meta'])
+    await db.schema.dropTable(t).execute();
 }

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { cliJson } from '../helpers/cli.js';
+import { spawnServer } from '../helpers/process.js';
+import { Models, sdk, tempDir, type Credentials } from '../helpers/server.js';
+
+const dirs: string[] = [];
+const fresh = () => {
+  const d = tempDir('opencas-serve-');
+  dirs.push(d);
+  return d;
+};
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const total = async (endpoint: string, key: Credentials, productCode: string) =>
+  (await sdk(endpoint, key).describePackageState(new Models.DescribePackageStateRequest({ productCode })))
+    .body!.totalCount;
+
+describe('opencas serve as a process', () => {
+  it('bootstraps root credentials on first start, keeps data across SIGKILL, and stops cleanly on SIGTERM', async () => {
+    const dataDir = fresh();
+    const first = await spawnServer({ OPENCAS_DATA_DIR: dataDir });
+    const credFile = path.join(dataDir, 'root-credentials.json');
+    assert.equal(statSync(credFile).mode & 0o777, 0o600);
+    assert.equal(statSync(path.join(dataDir, 'master.key')).mode & 0o777, 0o600);
+    const cred = JSON.parse(readFileSync(credFile, 'utf8')) as Credentials & { accountUid: number };
+    assert.match(first.output(), new RegExp(cred.accessKeyId));
+    assert.ok(!first.output().includes(cred.accessKeySecret), 'the secret must not be logged');
+    assert.equal(await total(first.endpoint, cred, 'digicert-free-1-free'), 20);
+    cliJson(dataDir, [
+      'plan',
+      'grant',
+      '--account',
+      'root',
+      '--product-code',
+      'symantec-free-1-free',
+      '--count',
+      '9',
+    ]);
+    assert.equal(await total(first.endpoint, cred, 'symantec-free-1-free'), 9);
+
+    await first.stop('SIGKILL');
+    const second = await spawnServer({ OPENCAS_DATA_DIR: dataDir });
+    assert.equal(await total(second.endpoint, cred, 'symantec-free-1-free'), 9, 'plans survive a kill');
+    assert.equal(
+      JSON.parse(readFileSync(credFile, 'utf8')).accessKeyId,
+      cred.accessKeyId,
+      'no second root key',
+    );
+    assert.equal(await second.stop('SIGTERM'), 0);
+  });
+
+  it('takes the root key and master key from the environment, and rotates the root secret on restart', async () => {
+    const dataDir = fresh();
+    const env = {
+      OPENCAS_DATA_DIR: dataDir,
+      OPENCAS_MASTER_KEY: 'a'.repeat(64),
+      OPENCAS_ROOT_ACCESS_KEY_ID: 'LTAIenvroot',
+      OPENCAS_ROOT_ACCESS_KEY_SECRET: 'first-secret-0123456789',
+    };
+    const a = await spawnServer(env);
+    const k1 = { accessKeyId: 'LTAIenvroot', accessKeySecret: 'first-secret-0123456789' };
+    assert.equal(await total(a.endpoint, k1, 'digicert-free-1-free'), 20);
+    assert.ok(!existsSync(path.join(dataDir, 'master.key')));
+    assert.ok(!existsSync(path.join(dataDir, 'root-credentials.json')));
+    assert.equal(await a.stop(), 0);
+
+    const b = await spawnServer({ ...env, OPENCAS_ROOT_ACCESS_KEY_SECRET: 'second-secret-0123456789' });
+    const k2 = { ...k1, accessKeySecret: 'second-secret-0123456789' };
+    assert.equal(await total(b.endpoint, k2, 'digicert-free-1-free'), 20);
+    await assert.rejects(total(b.endpoint, k1, 'digicert-free-1-free'), { code: 'SignatureDoesNotMatch' });
+    await b.stop();
+
+    // The wrong master key cannot open the sealed secrets: the server refuses to start rather than serve garbage.
+    await assert.rejects(
+      spawnServer({ ...env, OPENCAS_MASTER_KEY: 'b'.repeat(64) }),
+      /master key does not open this database/,
+    );
+  });
+
+  it('refuses bad settings with a one-line message', async () => {
+    await assert.rejects(
+      spawnServer({ OPENCAS_DATA_DIR: fresh(), OPENCAS_PORT: 'eighty' }),
+      /OPENCAS_PORT must be a whole number/,
+    );
+    await assert.rejects(
+      spawnServer({ OPENCAS_DATA_DIR: fresh(), OPENCAS_STARTER_GRANT: 'bogus:5' }),
+      /unknown product code/,
+    );
+  });
+});
