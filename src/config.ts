@@ -34,6 +34,25 @@ export interface Config {
   regionId: string;
   hostId: string;
   logLevel: string;
+  /** DNS servers (host or host:port) for validation lookups; empty = the system's. */
+  dnsServers: string[];
+  httpValidationPort: number;
+  /** Raw OPENCAS_VALIDATION_DENY_CIDRS; undefined = the default deny list, '' = allow all. */
+  validationDenyCidrs: string | undefined;
+  validation: 'real' | 'sandbox';
+  sandboxDelayMs: number;
+  validationTimeoutMs: number;
+  /** How long an order may wait for domain validation before it fails. */
+  validationWindowMs: number;
+  /** Issued certificates with less than this left list as WILLEXPIRED and may be renewed. */
+  willExpireMs: number;
+  caAlgorithm: 'EC' | 'RSA';
+  caName: string;
+  /** Existing CA files: the intermediate (issuing) certificate, its key and the root. All three or none. */
+  caCertFile: string | undefined;
+  caKeyFile: string | undefined;
+  caRootFile: string | undefined;
+  workerIntervalMs: number;
 }
 
 export interface SettingSpec {
@@ -143,6 +162,104 @@ export const SETTINGS: SettingSpec[] = [
     description: 'fatal, error, warn, info, debug, trace or silent',
     defaultText: 'info',
   },
+  {
+    key: 'dnsServers',
+    flag: '--dns-servers <list>',
+    env: 'OPENCAS_DNS_SERVERS',
+    description: 'DNS servers for validation, comma-separated host[:port]',
+    defaultText: "the system's",
+  },
+  {
+    key: 'httpValidationPort',
+    flag: '--http-validation-port <port>',
+    env: 'OPENCAS_HTTP_VALIDATION_PORT',
+    description: 'port the FILE validation fetches from',
+    defaultText: '80',
+  },
+  {
+    key: 'validationDenyCidrs',
+    flag: '--validation-deny-cidrs <list>',
+    env: 'OPENCAS_VALIDATION_DENY_CIDRS',
+    description: 'address ranges FILE validation never connects to ("" allows all)',
+    defaultText: 'loopback, link-local, 0.0.0.0/8 and their IPv6 forms',
+  },
+  {
+    key: 'validation',
+    flag: '--validation <mode>',
+    env: 'OPENCAS_VALIDATION',
+    description: 'real, or sandbox (every check passes after a delay; for CI of API users)',
+    defaultText: 'real',
+  },
+  {
+    key: 'sandboxDelayMs',
+    flag: '--sandbox-delay-ms <ms>',
+    env: 'OPENCAS_SANDBOX_DELAY_MS',
+    description: 'how long sandbox validation takes',
+    defaultText: '2000',
+  },
+  {
+    key: 'validationTimeoutMs',
+    flag: '--validation-timeout-ms <ms>',
+    env: 'OPENCAS_VALIDATION_TIMEOUT_MS',
+    description: 'time limit of one DNS or HTTP check',
+    defaultText: '5000',
+  },
+  {
+    key: 'validationWindowMs',
+    flag: '--validation-window-hours <h>',
+    env: 'OPENCAS_VALIDATION_WINDOW_HOURS',
+    description: 'hours an order may wait for validation before verify_fail',
+    defaultText: '24',
+  },
+  {
+    key: 'willExpireMs',
+    flag: '--will-expire-days <d>',
+    env: 'OPENCAS_WILL_EXPIRE_DAYS',
+    description: 'days before expiry from which a certificate is WILLEXPIRED and renewable',
+    defaultText: '30',
+  },
+  {
+    key: 'caAlgorithm',
+    flag: '--ca-algorithm <alg>',
+    env: 'OPENCAS_CA_ALGORITHM',
+    description: 'EC (P-256) or RSA for a new embedded CA',
+    defaultText: 'EC',
+  },
+  {
+    key: 'caName',
+    flag: '--ca-name <name>',
+    env: 'OPENCAS_CA_NAME',
+    description: 'name in the embedded CA certificates',
+    defaultText: 'OpenCAS',
+  },
+  {
+    key: 'caCertFile',
+    flag: '--ca-cert-file <file>',
+    env: 'OPENCAS_CA_CERT_FILE',
+    description: 'existing issuing (intermediate) CA certificate, PEM',
+    defaultText: 'an embedded CA in <data-dir>/ca',
+  },
+  {
+    key: 'caKeyFile',
+    flag: '--ca-key-file <file>',
+    env: 'OPENCAS_CA_KEY_FILE',
+    description: 'its private key, PEM, unencrypted',
+    defaultText: '-',
+  },
+  {
+    key: 'caRootFile',
+    flag: '--ca-root-file <file>',
+    env: 'OPENCAS_CA_ROOT_FILE',
+    description: 'the root certificate above it, PEM',
+    defaultText: '-',
+  },
+  {
+    key: 'workerIntervalMs',
+    flag: '--worker-interval-ms <ms>',
+    env: 'OPENCAS_WORKER_INTERVAL_MS',
+    description: 'how often background work looks for due orders',
+    defaultText: '250',
+  },
 ];
 
 function parseIntSetting(name: string, text: string, min: number, max: number): number {
@@ -235,5 +352,63 @@ export function loadConfig(
     regionId: raw('regionId') ?? 'cn-hangzhou',
     hostId: raw('hostId') ?? 'cas.aliyuncs.com',
     logLevel,
+    dnsServers: (raw('dnsServers') ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== ''),
+    httpValidationPort: parseIntSetting(
+      'OPENCAS_HTTP_VALIDATION_PORT',
+      raw('httpValidationPort') ?? '80',
+      1,
+      65535,
+    ),
+    validationDenyCidrs: flags.validationDenyCidrs ?? env['OPENCAS_VALIDATION_DENY_CIDRS'],
+    validation: parseChoice('OPENCAS_VALIDATION', raw('validation') ?? 'real', ['real', 'sandbox'] as const),
+    sandboxDelayMs: parseIntSetting(
+      'OPENCAS_SANDBOX_DELAY_MS',
+      raw('sandboxDelayMs') ?? '2000',
+      0,
+      86_400_000,
+    ),
+    validationTimeoutMs: parseIntSetting(
+      'OPENCAS_VALIDATION_TIMEOUT_MS',
+      raw('validationTimeoutMs') ?? '5000',
+      100,
+      60_000,
+    ),
+    validationWindowMs:
+      parseIntSetting('OPENCAS_VALIDATION_WINDOW_HOURS', raw('validationWindowMs') ?? '24', 1, 24 * 30) *
+      3_600_000,
+    willExpireMs:
+      parseIntSetting('OPENCAS_WILL_EXPIRE_DAYS', raw('willExpireMs') ?? '30', 1, 365) * 86_400_000,
+    caAlgorithm: parseChoice('OPENCAS_CA_ALGORITHM', raw('caAlgorithm') ?? 'EC', ['EC', 'RSA'] as const),
+    caName: raw('caName') ?? 'OpenCAS',
+    ...caFiles(raw('caCertFile'), raw('caKeyFile'), raw('caRootFile')),
+    workerIntervalMs: parseIntSetting(
+      'OPENCAS_WORKER_INTERVAL_MS',
+      raw('workerIntervalMs') ?? '250',
+      10,
+      60_000,
+    ),
+  };
+}
+
+function parseChoice<T extends string>(name: string, text: string, allowed: readonly T[]): T {
+  const v = allowed.find((a) => a.toLowerCase() === text.trim().toLowerCase());
+  if (!v) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${text}"`);
+  return v;
+}
+
+function caFiles(cert: string | undefined, key: string | undefined, root: string | undefined) {
+  const given = [cert, key, root].filter((x) => x !== undefined).length;
+  if (given !== 0 && given !== 3) {
+    throw new ConfigError(
+      'OPENCAS_CA_CERT_FILE, OPENCAS_CA_KEY_FILE and OPENCAS_CA_ROOT_FILE must be set together',
+    );
+  }
+  return {
+    caCertFile: cert && path.resolve(cert),
+    caKeyFile: key && path.resolve(key),
+    caRootFile: root && path.resolve(root),
   };
 }

@@ -17,11 +17,17 @@ import { StoreError } from './store/index.js';
 
 type Flags = Partial<Record<keyof Config, string>>;
 
-/** Commander gives camelCase option names that match the Config keys. */
+/** Commander's attribute name for a flag: `--data-dir <dir>` becomes `dataDir`. */
+const attributeOf = (flag: string) =>
+  flag
+    .split(' ')[0]!
+    .replace(/^--/, '')
+    .replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+
 function flagsOf(opts: Record<string, unknown>): Flags {
   const flags: Flags = {};
   for (const s of SETTINGS) {
-    const v = opts[s.key];
+    const v = opts[attributeOf(s.flag)];
     if (typeof v === 'string') flags[s.key] = v;
   }
   return flags;

@@ -5,7 +5,18 @@ import type { Config } from './config.js';
 import { createAccessKey, ensureRootAccount, listAccessKeys, putAccessKey } from './domain/accounts.js';
 import type { Services } from './domain/context.js';
 import { MasterKey } from './secrets.js';
+import { EmbeddedCa } from './issuance/embedded-ca.js';
 import { Store } from './store/index.js';
+import { ConfigError } from './config.js';
+import {
+  createValidator,
+  DEFAULT_DENY_CIDRS,
+  DnsValidator,
+  parseCidrList,
+  type ValidationConfig,
+} from './validation/index.js';
+import { registrableDomain } from './domain/names.js';
+import type { ValidationService } from './domain/context.js';
 
 /** Opens everything the server and the admin CLI share: data folder, master key, store (migrated). */
 export async function openServices(config: Config, clock: Clock = systemClock): Promise<Services> {
@@ -20,7 +31,51 @@ export async function openServices(config: Config, clock: Clock = systemClock): 
     await store.close();
     throw err;
   }
-  return { config, store, clock, masterKey };
+  try {
+    const issuer = await EmbeddedCa.open(config, masterKey, clock.now());
+    return { config, store, clock, masterKey, issuer, validation: buildValidation(config, clock) };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+function buildValidation(config: Config, clock: Clock): ValidationService {
+  let denyCidrs: string[];
+  try {
+    denyCidrs =
+      config.validationDenyCidrs === undefined
+        ? DEFAULT_DENY_CIDRS
+        : parseCidrList(config.validationDenyCidrs);
+  } catch (err) {
+    throw new ConfigError(`OPENCAS_VALIDATION_DENY_CIDRS: ${(err as Error).message}`);
+  }
+  const cfg: ValidationConfig = {
+    dnsServers: config.dnsServers,
+    httpPort: config.httpValidationPort,
+    denyCidrs,
+    timeoutMs: config.validationTimeoutMs,
+  };
+  let validator;
+  let dns: DnsValidator | undefined;
+  try {
+    validator = createValidator(config.validation, cfg, config.sandboxDelayMs, () => clock.now());
+    dns = config.validation === 'real' ? new DnsValidator(cfg) : undefined;
+  } catch (err) {
+    throw new ConfigError(`OPENCAS_DNS_SERVERS: ${(err as Error).message}`);
+  }
+  return {
+    mode: config.validation,
+    check: (t) => validator.check(t),
+    recordDomain: async (name) => {
+      if (dns) return dns.recordDomain(name);
+      // Sandbox: no DNS traffic; the registrable domain stands in for the zone apex.
+      const base = name.replace(/^\*\./, '');
+      const apex = registrableDomain(base) ?? base;
+      const rel = base === apex ? '' : base.slice(0, -(apex.length + 1));
+      return rel ? `_dnsauth.${rel}` : '_dnsauth';
+    },
+  };
 }
 
 export class MasterKeyMismatchError extends Error {}

@@ -5,6 +5,7 @@ import type { Services } from './domain/context.js';
 import { bootstrapRoot, openServices, type RootCredentialsResult } from './runtime.js';
 import { buildApp } from './server.js';
 import { startHousekeeping } from './workers/housekeeping.js';
+import { OrderWorker } from './workers/orders.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -25,6 +26,12 @@ export async function startServer(config: Config, clock?: Clock): Promise<Runnin
     const stopHousekeeping = startHousekeeping(services, (err) =>
       app!.log.error({ err }, 'housekeeping failed'),
     );
+    // One SQLite file serves one server: leases left by a killed predecessor are stale.
+    if (services.store.conn.dialect === 'sqlite') await services.store.orders.releaseAllLeases();
+    const worker = new OrderWorker(services, (err, orderId) =>
+      app!.log.error({ err, orderId }, 'order work failed'),
+    );
+    worker.start();
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -41,6 +48,7 @@ export async function startServer(config: Config, clock?: Clock): Promise<Runnin
         closed = true;
         stopHousekeeping();
         await app!.close();
+        await worker.stop();
         await services.store.close();
       },
     };

@@ -60,6 +60,14 @@ export function buildApp(services: Services): FastifyInstance {
     },
   });
 
+  // The CA certificates, for clients to trust (no authentication: they are public).
+  app.get('/ca/root.pem', (_req, reply) =>
+    reply.header('content-type', 'application/x-pem-file').send(services.issuer.rootPem),
+  );
+  app.get('/ca/chain.pem', (_req, reply) =>
+    reply.header('content-type', 'application/x-pem-file').send(services.issuer.chainPem),
+  );
+
   const sendError = (request: { id: string }, reply: import('fastify').FastifyReply, err: ApiError) => {
     const r = renderError('JSON', err, request.id, config.hostId);
     return reply

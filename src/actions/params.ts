@@ -38,3 +38,77 @@ export function optionalEnum<T extends string>(
   }
   return v as T;
 }
+
+/** A numeric id (OrderId, CertId): a positive integer below 2^53, else InvalidParameter. */
+export function requiredId(params: Params, name: string): number {
+  const v = requiredString(params, name, { maxLength: 32 });
+  if (!/^\d{1,16}$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < 1) {
+    throw Errors.invalidParameter(name, `"${v}" is not a positive integer id`);
+  }
+  return Number(v);
+}
+
+export function optionalInt(params: Params, name: string, min: number, max: number): number | undefined {
+  const v = optionalString(params, name, { maxLength: 32 });
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw Errors.invalidParameter(name, `it must be a whole number from ${min} to ${max}`);
+  }
+  return Number(v);
+}
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+/** `Tags.N.Key` / `Tags.N.Value`, N from 1 to 20 (api.md 2.1 item 9). */
+export function readTags(params: Params): Tag[] {
+  const tags = new Map<number, Partial<Tag>>();
+  for (const [name, value] of params) {
+    const m = /^Tags\.(\d+)\.(Key|Value)$/.exec(name);
+    if (!m) {
+      if (name.startsWith('Tags.'))
+        throw Errors.invalidParameter(name, 'tags are written Tags.N.Key and Tags.N.Value');
+      continue;
+    }
+    const n = Number(m[1]);
+    if (n < 1 || n > 20) throw Errors.invalidParameter(name, 'at most 20 tags, numbered from 1');
+    const t = tags.get(n) ?? {};
+    if (m[2] === 'Key') t.key = value;
+    else t.value = value;
+    tags.set(n, t);
+  }
+  return [...tags.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([n, t]) => {
+      const key = t.key ?? '';
+      if (key === '') throw Errors.invalidParameter(`Tags.${n}.Key`, 'a tag key must not be empty');
+      if (key.length > 128)
+        throw Errors.invalidParameter(`Tags.${n}.Key`, 'a tag key has at most 128 characters');
+      if (/^(aliyun|acs:)/i.test(key) || /https?:\/\//i.test(key)) {
+        throw Errors.invalidParameter(
+          `Tags.${n}.Key`,
+          'a tag key may not start with aliyun or acs: nor contain http:// or https://',
+        );
+      }
+      const value = t.value ?? '';
+      if (value.length > 128)
+        throw Errors.invalidParameter(`Tags.${n}.Value`, 'a tag value has at most 128 characters');
+      return { key, value };
+    });
+}
+
+export function optionalEmail(params: Params, name: string): string | undefined {
+  const v = optionalString(params, name, { maxLength: 128 });
+  if (v !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v))
+    throw Errors.invalidParameter(name, `"${v}" is not an e-mail address`);
+  return v;
+}
+
+export function optionalPhone(params: Params, name: string): string | undefined {
+  const v = optionalString(params, name, { maxLength: 32 });
+  if (v !== undefined && !/^\+?[0-9*][0-9* ()-]{2,30}$/.test(v))
+    throw Errors.invalidParameter(name, `"${v}" is not a phone number`);
+  return v;
+}

@@ -1,7 +1,17 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import type { Issuer } from '../issuance/issuer.js';
 import type { MasterKey } from '../secrets.js';
 import type { Store } from '../store/index.js';
+import type { CheckResult, ValidationTarget } from '../validation/index.js';
+
+/** Domain-control validation as the order rules see it. */
+export interface ValidationService {
+  mode: 'real' | 'sandbox';
+  check(target: ValidationTarget): Promise<CheckResult>;
+  /** The DNS host record, relative to the zone apex, where the TXT token goes (decisions.md 12). */
+  recordDomain(name: string): Promise<string>;
+}
 
 /** What the domain needs from the outside world, passed explicitly so tests can swap the clock. */
 export interface Services {
@@ -9,4 +19,6 @@ export interface Services {
   store: Store;
   clock: Clock;
   masterKey: MasterKey;
+  issuer: Issuer;
+  validation: ValidationService;
 }

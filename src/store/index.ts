@@ -1,5 +1,6 @@
 import { AccountStore } from './accounts.js';
-import { openConnection, type Connection } from './db.js';
+import { openConnection, type Connection, type Db } from './db.js';
+import { CertificateStore, OrderStore } from './orders.js';
 import { MetaStore } from './meta.js';
 import { NonceStore } from './nonces.js';
 import { PlanStore } from './plans.js';
@@ -10,12 +11,16 @@ export class Store {
   readonly plans: PlanStore;
   readonly nonces: NonceStore;
   readonly meta: MetaStore;
+  readonly orders: OrderStore;
+  readonly certificates: CertificateStore;
 
   private constructor(readonly conn: Connection) {
     this.accounts = new AccountStore(conn.db);
     this.plans = new PlanStore(conn.db);
     this.nonces = new NonceStore(conn.db);
     this.meta = new MetaStore(conn.db);
+    this.orders = new OrderStore(conn.db);
+    this.certificates = new CertificateStore(conn.db);
   }
 
   static async open(url: string): Promise<Store> {
@@ -29,9 +34,24 @@ export class Store {
     return new Store(conn);
   }
 
+  /** Runs fn in one write transaction, with repositories bound to it. */
+  transaction<T>(fn: (tx: TxStores) => Promise<T>): Promise<T> {
+    return this.conn.transaction((db) => fn(txStores(db)));
+  }
+
   async close(): Promise<void> {
     await this.conn.close();
   }
 }
 
 export { StoreError } from './db.js';
+
+export interface TxStores {
+  plans: PlanStore;
+  orders: OrderStore;
+  certificates: CertificateStore;
+}
+
+function txStores(db: Db): TxStores {
+  return { plans: new PlanStore(db), orders: new OrderStore(db), certificates: new CertificateStore(db) };
+}

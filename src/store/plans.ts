@@ -38,6 +38,65 @@ export class PlanStore {
       .execute();
   }
 
+  /**
+   * Takes one unit from the account's active plans for the product code (the one expiring first), with a
+   * conditional write so the check and the take are one step. Run inside a transaction with the order insert.
+   */
+  async takeUnit(
+    accountUid: number,
+    productCode: string,
+    now: number,
+  ): Promise<number | 'no-plan' | 'exhausted'> {
+    const plans = await this.db
+      .selectFrom('plans')
+      .select(['id', 'used_count', 'total_count'])
+      .where('account_uid', '=', accountUid)
+      .where('product_code', '=', productCode)
+      .where('starts_at', '<=', now)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .orderBy(sql`case when expires_at is null then 1 else 0 end`)
+      .orderBy('expires_at')
+      .orderBy('id')
+      .execute();
+    if (plans.length === 0) return 'no-plan';
+    for (const p of plans) {
+      if (Number(p.used_count) >= Number(p.total_count)) continue;
+      const r = await this.db
+        .updateTable('plans')
+        .set((eb) => ({ used_count: eb('used_count', '+', 1) }))
+        .where('id', '=', p.id)
+        .whereRef('used_count', '<', 'total_count')
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) > 0) return Number(p.id);
+    }
+    return 'exhausted';
+  }
+
+  /** Gives a unit back to the plan it was taken from (and the issued count with it, for a refunded revocation). */
+  async giveBack(planId: number, issuedToo: boolean): Promise<void> {
+    await this.db
+      .updateTable('plans')
+      .set((eb) =>
+        issuedToo
+          ? { used_count: eb('used_count', '-', 1), issued_count: eb('issued_count', '-', 1) }
+          : { used_count: eb('used_count', '-', 1) },
+      )
+      .where('id', '=', planId)
+      .execute();
+  }
+
+  async addIssued(planId: number): Promise<void> {
+    await this.db
+      .updateTable('plans')
+      .set((eb) => ({ issued_count: eb('issued_count', '+', 1) }))
+      .where('id', '=', planId)
+      .execute();
+  }
+
+  async find(planId: number): Promise<PlanRow | undefined> {
+    return this.db.selectFrom('plans').selectAll().where('id', '=', planId).executeTakeFirst();
+  }
+
   /** The stored counters of the plans active at `now`, summed: a handful of rows, never a recount of orders. */
   async activeCounters(accountUid: number, productCode: string, now: number): Promise<Counters> {
     const row = await this.db

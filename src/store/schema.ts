@@ -42,7 +42,99 @@ export interface MetaTable {
   value: string;
 }
 
+export type OrderStatus = 'payed' | 'domain_verify' | 'process' | 'verify_fail' | 'certificate';
+
+export interface OrdersTable {
+  id: number;
+  account_uid: number;
+  product_code: string;
+  plan_id: number;
+  status: OrderStatus;
+  /** Comma-separated normalised names; the first is the common name. */
+  names: string;
+  validate_type: 'DNS' | 'FILE';
+  token: string;
+  record_domain: string;
+  validated_names: string;
+  csr_pem: string | null;
+  key_algorithm: string;
+  username: string | null;
+  email: string | null;
+  phone: string | null;
+  company_name: string | null;
+  tags: string | null;
+  validation_deadline: number;
+  next_check_at: number | null;
+  check_attempts: number;
+  last_check_at: number | null;
+  prompt_check_at: number | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+  approval: string | null;
+  certificate_id: number | null;
+  issued_at: number | null;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+  unit_returned: number;
+  renewed_from: number | null;
+  deleted_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CertificatesTable {
+  id: number;
+  account_uid: number;
+  order_id: number | null;
+  source: 'issued' | 'upload';
+  name: string | null;
+  cert_pem: string;
+  chain_pem: string;
+  key_sealed: string | null;
+  common_name: string;
+  sans: string;
+  serial_hex: string;
+  issuer: string;
+  key_algorithm: string;
+  key_size: number;
+  not_before: number;
+  not_after: number;
+  sha1: string;
+  sha256: string;
+  org_name: string | null;
+  country: string | null;
+  province: string | null;
+  city: string | null;
+  resource_group_id: string | null;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+  created_at: number;
+}
+
+export interface OrderEventsTable {
+  order_id: number;
+  seq: number;
+  account_uid: number;
+  at: number;
+  kind: string;
+  from_status: string | null;
+  to_status: string | null;
+  actor: string;
+  detail: string;
+}
+
+export interface DomainValidationsTable {
+  account_uid: number;
+  name: string;
+  method: string;
+  validated_at: number;
+}
+
 export interface Database {
+  orders: OrdersTable;
+  certificates: CertificatesTable;
+  order_events: OrderEventsTable;
+  domain_validations: DomainValidationsTable;
   meta: MetaTable;
   accounts: AccountsTable;
   access_keys: AccessKeysTable;

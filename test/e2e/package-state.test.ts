@@ -206,14 +206,17 @@ describe('DescribePackageState', () => {
     assert.equal(viaPop.TotalCount, 12);
   });
 
-  it('keeps AccessKey secrets out of the data folder in plaintext', async () => {
+  it('keeps AccessKey secrets and CA keys out of the data folder in plaintext', async () => {
     const key = cliJson<Credentials>(server.dataDir, ['key', 'create', '--account', 'root']);
     await stateEverywhere(server.endpoint, key);
-    const files = readdirSync(server.dataDir);
-    assert.ok(files.includes('opencas.db'));
+    const files = readdirSync(server.dataDir, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => path.join(d.parentPath, d.name));
+    assert.ok(files.some((f) => f.endsWith('opencas.db')));
+    assert.ok(files.some((f) => f.endsWith('intermediate.key.sealed')));
     for (const f of files) {
-      const bytes = readFileSync(path.join(server.dataDir, f));
-      for (const secret of [key.accessKeySecret, server.rootKey.accessKeySecret]) {
+      const bytes = readFileSync(f);
+      for (const secret of [key.accessKeySecret, server.rootKey.accessKeySecret, 'PRIVATE KEY']) {
         assert.equal(bytes.indexOf(secret), -1, `${f} holds a secret in plaintext`);
       }
     }

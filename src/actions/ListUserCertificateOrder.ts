@@ -1,0 +1,192 @@
+import { listPlans } from '../domain/plans.js';
+import { findProduct } from '../domain/products.js';
+import { splitNames } from '../domain/orders.js';
+import { Errors } from '../rpc/errors.js';
+import type { CertificateRow, OrderRow } from '../store/orders.js';
+import { optionalEnum, optionalInt, optionalString } from './params.js';
+import type { Action } from './types.js';
+
+const STATUSES = [
+  'PAYED',
+  'CHECKING',
+  'CHECKED_FAIL',
+  'ISSUED',
+  'WILLEXPIRED',
+  'EXPIRED',
+  'NOTACTIVATED',
+  'REVOKED',
+] as const;
+const CERT_STATUSES: readonly string[] = ['ISSUED', 'WILLEXPIRED', 'EXPIRED'];
+export const MAX_SHOW_SIZE = 100;
+
+const ymd = (t: number) => new Date(t).toISOString().slice(0, 10);
+const base36 = (n: number) => n.toString(36);
+
+function domainType(names: string[]): string {
+  const wild = names.filter((n) => n.startsWith('*.')).length;
+  if (names.length === 1) return wild ? 'WILDCARD' : 'ONE';
+  if (wild === names.length) return 'M_WILDCARD';
+  return wild ? 'MIX' : 'MULTIPLE';
+}
+
+/** decisions.md 11: the list Status of an order. */
+export function listStatus(o: OrderRow, notAfter: number | null, now: number, willExpireMs: number): string {
+  switch (o.status) {
+    case 'payed':
+      return 'PAYED';
+    case 'domain_verify':
+    case 'process':
+      return 'CHECKING';
+    case 'verify_fail':
+      return 'CHECKED_FAIL';
+    case 'certificate':
+      if (o.revoked_at !== null) return 'REVOKED';
+      if (notAfter !== null && notAfter <= now) return 'EXPIRED';
+      if (notAfter !== null && notAfter - now <= willExpireMs) return 'WILLEXPIRED';
+      return 'ISSUED';
+  }
+}
+
+function orderEntry(
+  o: OrderRow & { not_before: number | null; not_after: number | null },
+  now: number,
+  willExpireMs: number,
+) {
+  const product = findProduct(o.product_code)!;
+  const names = splitNames(o.names);
+  const notBefore = o.not_before === null ? null : Number(o.not_before);
+  const notAfter = o.not_after === null ? null : Number(o.not_after);
+  return {
+    InstanceId: `cas-order-${base36(Number(o.id))}`,
+    OrderId: Number(o.id),
+    AliyunOrderId: Number(o.plan_id),
+    PartnerOrderId: `OPENCAS-${o.id}`,
+    ProductCode: o.product_code,
+    ProductName: product.name,
+    RootBrand: product.brand,
+    CertType: product.certType,
+    Algorithm: o.key_algorithm === 'EC' ? 'ECC' : 'RSA',
+    Domain: names.join(','),
+    DomainType: domainType(names),
+    DomainCount: names.filter((n) => !n.startsWith('*.')).length,
+    WildDomainCount: names.filter((n) => n.startsWith('*.')).length,
+    Status: listStatus(o, notAfter, now, willExpireMs),
+    SourceType: 'cpack',
+    TrusteeStatus: 'unTrustee',
+    BuyDate: Number(o.created_at),
+    ...(notBefore !== null ? { CertStartTime: notBefore } : {}),
+    ...(notAfter !== null ? { CertEndTime: notAfter } : {}),
+  };
+}
+
+export function certificateEntry(c: CertificateRow, now: number) {
+  const notAfter = Number(c.not_after);
+  return {
+    InstanceId:
+      c.source === 'upload' ? `cas-upload-${base36(Number(c.id))}` : `cas-cert-${base36(Number(c.id))}`,
+    CertificateId: Number(c.id),
+    Name: c.name ?? `cert-${c.id}`,
+    CommonName: c.common_name,
+    Sans: c.sans,
+    Issuer: c.issuer,
+    ...(c.org_name ? { OrgName: c.org_name } : {}),
+    ...(c.country ? { Country: c.country } : {}),
+    ...(c.province ? { Province: c.province } : {}),
+    ...(c.city ? { City: c.city } : {}),
+    StartDate: ymd(Number(c.not_before)),
+    EndDate: ymd(notAfter),
+    Expired: notAfter <= now,
+    Upload: c.source === 'upload',
+    Fingerprint: c.sha1,
+    Sha2: c.sha256,
+    SerialNo: c.serial_hex,
+    ...(c.resource_group_id ? { ResourceGroupId: c.resource_group_id } : {}),
+  };
+}
+
+/** api.md 4.10: application orders (CPACK), plan purchases (BUY), certificates (CERT) or uploads (UPLOAD). */
+export const ListUserCertificateOrder: Action = {
+  name: 'ListUserCertificateOrder',
+  async handle(ctx, params) {
+    const s = ctx.services;
+    const orderType =
+      optionalEnum(params, 'OrderType', ['CPACK', 'BUY', 'UPLOAD', 'CERT'] as const) ?? 'CPACK';
+    const status = optionalEnum(params, 'Status', STATUSES);
+    const keyword = optionalString(params, 'Keyword', { maxLength: 256 });
+    const currentPage = optionalInt(params, 'CurrentPage', 1, 1_000_000) ?? 1;
+    const showSize = optionalInt(params, 'ShowSize', 1, MAX_SHOW_SIZE) ?? 50;
+    optionalString(params, 'ResourceGroupId', { maxLength: 128 });
+    const now = s.clock.now();
+    const willExpireMs = s.config.willExpireMs;
+    const offset = (currentPage - 1) * showSize;
+    const page = (total: number, list: unknown[]) => ({
+      TotalCount: total,
+      CurrentPage: currentPage,
+      ShowSize: showSize,
+      CertificateOrderList: list,
+    });
+
+    if (orderType === 'CERT' || orderType === 'UPLOAD') {
+      if (status && !CERT_STATUSES.includes(status)) {
+        throw Errors.invalidParameter(
+          'Status',
+          `${status} applies to orders (CPACK, BUY), not to certificates (${orderType})`,
+        );
+      }
+      const r = await s.store.certificates.list({
+        accountUid: ctx.accountUid,
+        uploadOnly: orderType === 'UPLOAD',
+        status,
+        keyword,
+        now,
+        willExpireMs,
+        offset,
+        limit: showSize,
+      });
+      return page(
+        r.total,
+        r.rows.map((c) => certificateEntry(c, now)),
+      );
+    }
+    if (orderType === 'BUY') {
+      // Plans stand in for purchase orders: they are what the account bought.
+      const all = status === undefined || status === 'PAYED' ? await listPlans(s, ctx.accountUid) : [];
+      const plans = all
+        .filter((p) => !keyword || p.productCode.includes(keyword) || String(p.id).includes(keyword))
+        .sort((a, b) => b.startsAt - a.startsAt || b.id - a.id);
+      const rows = plans.slice(offset, offset + showSize).map((p) => {
+        const product = findProduct(p.productCode)!;
+        return {
+          InstanceId: `cas-pack-${base36(p.id)}`,
+          OrderId: p.id,
+          AliyunOrderId: p.id,
+          ProductCode: p.productCode,
+          ProductName: product.name,
+          RootBrand: product.brand,
+          CertType: product.certType,
+          DomainType: product.names === 'wildcard' ? 'WILDCARD' : 'ONE',
+          DomainCount: product.names === 'wildcard' ? 0 : 1,
+          WildDomainCount: product.names === 'wildcard' ? 1 : 0,
+          Status: 'PAYED',
+          SourceType: 'buy',
+          TrusteeStatus: 'unTrustee',
+          BuyDate: p.startsAt,
+        };
+      });
+      return page(plans.length, rows);
+    }
+    const r = await s.store.orders.list({
+      accountUid: ctx.accountUid,
+      status,
+      keyword,
+      now,
+      willExpireMs,
+      offset,
+      limit: showSize,
+    });
+    return page(
+      r.total,
+      r.rows.map((o) => orderEntry(o, now, willExpireMs)),
+    );
+  },
+};

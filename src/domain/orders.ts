@@ -1,0 +1,456 @@
+import { generateKeyPair } from '../pki/keys.js';
+import { parseCsr, type ParsedCsr } from '../pki/csr.js';
+import { maxValidityDays } from '../pki/ca.js';
+import { describeCertificate } from '../pki/certificate.js';
+import { createPublicKey } from 'node:crypto';
+import { randomId } from '../ids.js';
+import { Errors } from '../rpc/errors.js';
+import type { OrderRow } from '../store/orders.js';
+import type { OrderStatus } from '../store/schema.js';
+import { newToken } from '../validation/index.js';
+import type { Services } from './context.js';
+import { ensureStarterPlan } from './plans.js';
+import { findProduct, type Product } from './products.js';
+
+const DAY = 86_400_000;
+/** decisions.md 8: a revocation within 30 days of issuance gives the unit back. */
+export const REFUND_WINDOW_MS = 30 * DAY;
+/** decisions.md 14: a poll re-checks a waiting order at most this often. */
+export const PROMPT_CHECK_MS = 3_000;
+
+export interface Contact {
+  username?: string;
+  email?: string;
+  phone?: string;
+  companyName?: string;
+}
+
+export interface NewOrder {
+  product: Product;
+  names: string[];
+  validateType: 'DNS' | 'FILE';
+  csr?: ParsedCsr;
+  contact: Contact;
+  tags: Array<{ key: string; value: string }>;
+  renewedFrom?: number;
+}
+
+/** The CA/Browser Forum reuse period of a validation on a date (decisions.md 15). */
+export function reusePeriodMs(now: number): number {
+  if (now >= Date.UTC(2029, 2, 15)) return 10 * DAY;
+  if (now >= Date.UTC(2027, 2, 15)) return 100 * DAY;
+  if (now >= Date.UTC(2026, 2, 15)) return 200 * DAY;
+  return 398 * DAY;
+}
+
+/** Validity by product: free codes 90 days, paid codes a year capped at the maximum in force. */
+export function validityMs(product: Product, now: number): number {
+  const days = product.free ? 90 : Math.min(365, maxValidityDays(now));
+  return days * DAY;
+}
+
+const splitNames = (s: string) => (s === '' ? [] : s.split(','));
+
+export async function addEvent(
+  s: Services,
+  order: Pick<OrderRow, 'id' | 'account_uid'>,
+  kind: string,
+  actor: string,
+  detail: string,
+  from: OrderStatus | null = null,
+  to: OrderStatus | null = null,
+): Promise<void> {
+  await s.store.orders.addEvent({
+    order_id: order.id,
+    account_uid: order.account_uid,
+    at: s.clock.now(),
+    kind,
+    from_status: from,
+    to_status: to,
+    actor,
+    detail,
+  });
+}
+
+/** Creates an application order and takes its unit, all or nothing (decisions.md 8). */
+export async function createOrder(
+  s: Services,
+  accountUid: number,
+  actor: string,
+  input: NewOrder,
+): Promise<number> {
+  await ensureStarterPlan(s, accountUid);
+  const now = s.clock.now();
+  const id = randomId();
+  const recordDomain = input.validateType === 'DNS' ? await s.validation.recordDomain(input.names[0]!) : '';
+  const reused = await s.store.orders.validationsSince(accountUid, input.names, now - reusePeriodMs(now));
+  const allReused = input.names.every((n) => reused.includes(n));
+  const status: OrderStatus = allReused ? 'process' : 'domain_verify';
+  await s.store.transaction(async (tx) => {
+    const plan = await tx.plans.takeUnit(accountUid, input.product.code, now);
+    if (plan === 'no-plan') throw Errors.notFoundPackage(input.product.code);
+    if (plan === 'exhausted') throw Errors.notRemainCount(input.product.code);
+    await tx.orders.insert({
+      id,
+      account_uid: accountUid,
+      product_code: input.product.code,
+      plan_id: plan,
+      status,
+      names: input.names.join(','),
+      validate_type: input.validateType,
+      token: newToken(now),
+      record_domain: recordDomain,
+      validated_names: allReused ? input.names.join(',') : '',
+      csr_pem: input.csr?.pem ?? null,
+      key_algorithm: input.csr?.keyAlgorithm ?? 'RSA',
+      username: input.contact.username ?? null,
+      email: input.contact.email ?? null,
+      phone: input.contact.phone ?? null,
+      company_name: input.contact.companyName ?? null,
+      tags: input.tags.length ? JSON.stringify(input.tags) : null,
+      validation_deadline: now + s.config.validationWindowMs,
+      next_check_at: now,
+      check_attempts: 0,
+      last_check_at: null,
+      prompt_check_at: null,
+      lease_owner: null,
+      lease_until: null,
+      approval: input.product.validation === 'OV' ? 'pending' : null,
+      certificate_id: null,
+      issued_at: null,
+      revoked_at: null,
+      revoke_reason: null,
+      unit_returned: 0,
+      renewed_from: input.renewedFrom ?? null,
+      deleted_at: null,
+      created_at: now,
+      updated_at: now,
+    });
+    await tx.orders.addEvent({
+      order_id: id,
+      account_uid: accountUid,
+      at: now,
+      kind: 'created',
+      from_status: null,
+      to_status: status,
+      actor,
+      detail:
+        `${input.product.code} for ${input.names.join(', ')}, ${input.validateType} validation, ` +
+        `${input.csr ? 'client CSR' : 'service-generated key'}` +
+        (input.renewedFrom ? `, renewal of order ${input.renewedFrom}` : '') +
+        (allReused ? '; validation reused from an earlier order' : '') +
+        (s.validation.mode === 'sandbox' ? '; sandbox validation mode' : ''),
+    });
+  });
+  return id;
+}
+
+export async function getOrder(s: Services, accountUid: number, orderId: number): Promise<OrderRow> {
+  const order = await s.store.orders.find(accountUid, orderId);
+  if (!order) throw Errors.notFoundOrder(orderId);
+  return order;
+}
+
+/** DescribeCertificateState: the order, with a prompt re-check for one waiting on validation (decisions.md 14). */
+export async function pollOrder(s: Services, accountUid: number, orderId: number): Promise<OrderRow> {
+  const order = await getOrder(s, accountUid, orderId);
+  const now = s.clock.now();
+  if (
+    order.status === 'domain_verify' &&
+    (order.prompt_check_at === null || now - Number(order.prompt_check_at) >= PROMPT_CHECK_MS)
+  ) {
+    await s.store.orders.update(order.id, ['domain_verify'], { next_check_at: now, prompt_check_at: now });
+  }
+  return order;
+}
+
+export async function cancelOrder(
+  s: Services,
+  accountUid: number,
+  orderId: number,
+  actor: string,
+): Promise<void> {
+  const order = await getOrder(s, accountUid, orderId);
+  const now = s.clock.now();
+  const ok = await s.store.orders.update(order.id, ['domain_verify', 'process'], {
+    status: 'payed',
+    next_check_at: null,
+    updated_at: now,
+  });
+  if (!ok)
+    throw Errors.orderStateError(
+      `The order is in state ${order.status}; only domain_verify and process orders can be cancelled.`,
+    );
+  await addEvent(
+    s,
+    order,
+    'cancelled',
+    actor,
+    'application withdrawn (CancelOrderRequest); the unit stays used until the order is deleted',
+    order.status,
+    'payed',
+  );
+}
+
+/** Soft-deletes an unissued order and gives its unit back, in one transaction. */
+async function dropOrder(
+  s: Services,
+  order: OrderRow,
+  from: OrderStatus[],
+  actor: string,
+  detail: string,
+): Promise<boolean> {
+  const now = s.clock.now();
+  return s.store.transaction(async (tx) => {
+    const ok = await tx.orders.update(order.id, from, {
+      deleted_at: now,
+      next_check_at: null,
+      unit_returned: 1,
+      updated_at: now,
+    });
+    if (!ok) return false;
+    if (Number(order.unit_returned) === 0) await tx.plans.giveBack(Number(order.plan_id), false);
+    await tx.orders.addEvent({
+      order_id: order.id,
+      account_uid: order.account_uid,
+      at: now,
+      kind: 'deleted',
+      from_status: order.status,
+      to_status: null,
+      actor,
+      detail,
+    });
+    return true;
+  });
+}
+
+export async function deleteOrder(
+  s: Services,
+  accountUid: number,
+  orderId: number,
+  actor: string,
+): Promise<void> {
+  const order = await getOrder(s, accountUid, orderId);
+  const ok = await dropOrder(
+    s,
+    order,
+    ['verify_fail', 'payed'],
+    actor,
+    'order deleted (DeleteCertificateRequest); unit given back',
+  );
+  if (!ok) {
+    throw Errors.orderStateError(
+      `The order is in state ${order.status}; only verify_fail and payed orders can be deleted.`,
+    );
+  }
+}
+
+/** CancelCertificateForPackageRequest: revoke an issued order, or cancel one not yet issued (decisions.md 8). */
+export async function cancelForPackage(
+  s: Services,
+  accountUid: number,
+  orderId: number,
+  actor: string,
+): Promise<void> {
+  const order = await getOrder(s, accountUid, orderId);
+  if (order.status !== 'certificate') {
+    const ok = await dropOrder(
+      s,
+      order,
+      ['payed', 'domain_verify', 'process', 'verify_fail'],
+      actor,
+      'order cancelled before issuance (CancelCertificateForPackageRequest); unit given back',
+    );
+    if (!ok)
+      throw Errors.orderStateError(
+        `The order changed state (${order.status}) while it was being cancelled; try again.`,
+      );
+    return;
+  }
+  if (order.revoked_at !== null)
+    throw Errors.orderStateError('The certificate of this order has been revoked already.');
+  const now = s.clock.now();
+  const refund =
+    order.issued_at !== null &&
+    now - Number(order.issued_at) <= REFUND_WINDOW_MS &&
+    Number(order.unit_returned) === 0;
+  await s.store.transaction(async (tx) => {
+    const ok = await tx.orders.update(order.id, ['certificate'], {
+      revoked_at: now,
+      revoke_reason: 'cessationOfOperation',
+      unit_returned: refund ? 1 : Number(order.unit_returned),
+      updated_at: now,
+    });
+    if (!ok) throw Errors.orderStateError('The order changed state while it was being revoked; try again.');
+    if (order.certificate_id !== null)
+      await tx.certificates.markRevoked(Number(order.certificate_id), now, 'cessationOfOperation');
+    if (refund) await tx.plans.giveBack(Number(order.plan_id), true);
+    await tx.orders.addEvent({
+      order_id: order.id,
+      account_uid: order.account_uid,
+      at: now,
+      kind: 'revoked',
+      from_status: 'certificate',
+      to_status: 'certificate',
+      actor,
+      detail: `certificate revoked (reason cessationOfOperation); ${refund ? 'within 30 days of issuance: unit given back' : 'more than 30 days after issuance: no unit given back'}`,
+    });
+  });
+}
+
+export async function renewOrder(
+  s: Services,
+  accountUid: number,
+  orderId: number,
+  actor: string,
+  csr?: ParsedCsr,
+  tags: NewOrder['tags'] = [],
+): Promise<number> {
+  const order = await getOrder(s, accountUid, orderId);
+  if (order.status !== 'certificate' || order.revoked_at !== null || order.certificate_id === null) {
+    throw Errors.orderStateError('Only an issued, unrevoked order can be renewed.');
+  }
+  const cert = await s.store.certificates.find(accountUid, Number(order.certificate_id));
+  const now = s.clock.now();
+  const notAfter = Number(cert!.not_after);
+  if (notAfter <= now)
+    throw Errors.orderStateError('The certificate has expired; apply for a new one instead of renewing.');
+  if (notAfter - now > s.config.willExpireMs) {
+    throw Errors.orderStateError(
+      `The certificate is not about to expire: renewal opens ${Math.round(s.config.willExpireMs / DAY)} days before ${new Date(notAfter).toISOString().slice(0, 10)}.`,
+    );
+  }
+  const names = splitNames(order.names);
+  if (csr && !names.includes(csr.commonName)) {
+    throw Errors.invalidParameter(
+      'Csr',
+      `the CSR's Common Name ${csr.commonName} is not a name of order ${order.id}`,
+    );
+  }
+  const product = findProduct(order.product_code)!;
+  return createOrder(s, accountUid, actor, {
+    product,
+    names,
+    validateType: order.validate_type,
+    csr,
+    contact: {
+      username: order.username ?? undefined,
+      email: order.email ?? undefined,
+      phone: order.phone ?? undefined,
+      companyName: order.company_name ?? undefined,
+    },
+    tags,
+    renewedFrom: order.id,
+  });
+}
+
+/** The operator's vetting step for OV orders (decisions.md 16). */
+export async function decideOrder(
+  s: Services,
+  orderId: number,
+  approve: boolean,
+  actor: string,
+): Promise<OrderRow> {
+  const order = await s.store.orders.findAny(orderId);
+  if (!order || order.deleted_at !== null) throw Errors.notFoundOrder(orderId);
+  if (order.status !== 'process' || order.approval !== 'pending') {
+    throw Errors.orderStateError(`order ${orderId} is not waiting for approval (state ${order.status})`);
+  }
+  const now = s.clock.now();
+  await s.store.orders.update(order.id, ['process'], {
+    approval: approve ? 'approved' : 'rejected',
+    next_check_at: now,
+    updated_at: now,
+  });
+  await addEvent(
+    s,
+    order,
+    'approval',
+    actor,
+    approve ? 'approved by the operator' : 'rejected by the operator',
+  );
+  return (await s.store.orders.findAny(orderId))!;
+}
+
+/** Issues the certificate of a `process` order; a cancel that wins the race leaves nothing behind. */
+export async function issueOrder(s: Services, order: OrderRow, actor: string): Promise<boolean> {
+  const product = findProduct(order.product_code)!;
+  const names = splitNames(order.names);
+  let publicKey;
+  let keySealed: string | null = null;
+  let keyPem: string | null = null;
+  if (order.csr_pem) {
+    publicKey = parseCsr(order.csr_pem).publicKey;
+  } else {
+    const pair = await generateKeyPair('RSA', 2048);
+    publicKey = createPublicKey(pair.privateKey);
+    keyPem = pair.privateKeyPem;
+  }
+  const now = s.clock.now();
+  const issued = await s.issuer.issue({
+    names,
+    publicKey,
+    notBefore: now - 60_000,
+    notAfter: now + validityMs(product, now),
+  });
+  const info = describeCertificate(issued.leafPem);
+  const certId = randomId();
+  if (keyPem) keySealed = s.masterKey.seal(keyPem, `certificate-key:${certId}`);
+  return s.store.transaction(async (tx) => {
+    const ok = await tx.orders.update(order.id, ['process'], {
+      status: 'certificate',
+      certificate_id: certId,
+      issued_at: now,
+      next_check_at: null,
+      updated_at: now,
+    });
+    if (!ok) return false;
+    await tx.certificates.insert({
+      id: certId,
+      account_uid: order.account_uid,
+      order_id: order.id,
+      source: 'issued',
+      name: `cert-${order.id}`,
+      cert_pem: info.pem,
+      chain_pem: issued.chainPem,
+      key_sealed: keySealed,
+      common_name: info.subjectCommonName,
+      sans: info.sans.join(','),
+      serial_hex: info.serialHex,
+      issuer: info.issuerCommonName,
+      key_algorithm: info.keyAlgorithm,
+      key_size: info.keySize,
+      not_before: info.notBefore,
+      not_after: info.notAfter,
+      sha1: info.sha1Fingerprint,
+      sha256: info.sha256Fingerprint,
+      org_name: info.orgName ?? null,
+      country: info.country ?? null,
+      province: info.province ?? null,
+      city: info.city ?? null,
+      resource_group_id: null,
+      revoked_at: null,
+      revoke_reason: null,
+      created_at: now,
+    });
+    await tx.plans.addIssued(Number(order.plan_id));
+    await tx.orders.addEvent({
+      order_id: order.id,
+      account_uid: order.account_uid,
+      at: now,
+      kind: 'issued',
+      from_status: 'process',
+      to_status: 'certificate',
+      actor,
+      detail: `certificate ${certId} issued, serial ${info.serialHex}, valid until ${new Date(info.notAfter).toISOString()}`,
+    });
+    return true;
+  });
+}
+
+/** The key of a service-generated certificate, unsealed. */
+export function certificateKey(s: Services, certId: number, sealed: string | null): string | undefined {
+  return sealed ? s.masterKey.openString(sealed, `certificate-key:${certId}`) : undefined;
+}
+
+export { splitNames };

@@ -1,0 +1,86 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { CertificateAuthority, createCa, type CaFiles } from '../pki/ca.js';
+import type { MasterKey } from '../secrets.js';
+import type { Issued, IssueRequest, Issuer } from './issuer.js';
+
+export class CaSetupError extends Error {}
+
+const KEY_CONTEXT = (which: string) => `ca-key:${which}`;
+
+/**
+ * The embedded CA: created in <data-dir>/ca on first start (keys sealed with the master key), or loaded
+ * from existing files named in config.
+ */
+export class EmbeddedCa implements Issuer {
+  private constructor(private readonly ca: CertificateAuthority) {}
+
+  get rootPem(): string {
+    return this.ca.rootPem;
+  }
+  get chainPem(): string {
+    return this.ca.chainPem;
+  }
+
+  issue(req: IssueRequest): Promise<Issued> {
+    return this.ca.issueLeaf(req).then((r) => ({ ...r, chainPem: this.ca.chainPem }));
+  }
+
+  static async open(config: Config, masterKey: MasterKey, now: number): Promise<EmbeddedCa> {
+    let files: CaFiles;
+    if (config.caCertFile && config.caKeyFile && config.caRootFile) {
+      const read = (f: string) => {
+        try {
+          return readFileSync(f, 'utf8');
+        } catch (err) {
+          throw new CaSetupError(`cannot read CA file ${f}: ${(err as Error).message}`);
+        }
+      };
+      files = {
+        intermediateCertPem: read(config.caCertFile),
+        intermediateKeyPem: read(config.caKeyFile),
+        rootCertPem: read(config.caRootFile),
+        rootKeyPem: '',
+      };
+    } else {
+      files = await loadOrCreateEmbedded(config, masterKey, now);
+    }
+    try {
+      return new EmbeddedCa(await CertificateAuthority.load(files));
+    } catch (err) {
+      throw new CaSetupError(`the CA cannot be used: ${(err as Error).message}`);
+    }
+  }
+}
+
+async function loadOrCreateEmbedded(config: Config, masterKey: MasterKey, now: number): Promise<CaFiles> {
+  const dir = path.join(config.dataDir, 'ca');
+  const f = {
+    root: path.join(dir, 'root.pem'),
+    chain: path.join(dir, 'chain.pem'),
+    rootKey: path.join(dir, 'root.key.sealed'),
+    key: path.join(dir, 'intermediate.key.sealed'),
+  };
+  if (existsSync(f.chain)) {
+    return {
+      rootCertPem: readFileSync(f.root, 'utf8'),
+      intermediateCertPem: readFileSync(f.chain, 'utf8'),
+      rootKeyPem: masterKey.openString(readFileSync(f.rootKey, 'utf8').trim(), KEY_CONTEXT('root')),
+      intermediateKeyPem: masterKey.openString(
+        readFileSync(f.key, 'utf8').trim(),
+        KEY_CONTEXT('intermediate'),
+      ),
+    };
+  }
+  const files = await createCa({ algorithm: config.caAlgorithm, name: config.caName, now });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(f.rootKey, masterKey.seal(files.rootKeyPem, KEY_CONTEXT('root')) + '\n', { mode: 0o600 });
+  writeFileSync(f.key, masterKey.seal(files.intermediateKeyPem, KEY_CONTEXT('intermediate')) + '\n', {
+    mode: 0o600,
+  });
+  writeFileSync(f.root, files.rootCertPem, { mode: 0o644 });
+  // chain.pem last: its presence means the CA is complete.
+  writeFileSync(f.chain, files.intermediateCertPem, { mode: 0o644 });
+  return files;
+}

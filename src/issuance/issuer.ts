@@ -1,0 +1,25 @@
+import type { KeyObject } from 'node:crypto';
+
+/** What issuance needs from a CA; the embedded CA first, an upstream ACME CA later. */
+export interface IssueRequest {
+  names: string[];
+  publicKey: KeyObject;
+  notBefore: number;
+  notAfter: number;
+}
+
+export interface Issued {
+  leafPem: string;
+  /** Leaf followed by the chain, PEM with '\n' (decisions.md 17). */
+  fullChainPem: string;
+  chainPem: string;
+  serialHex: string;
+  notBefore: number;
+  notAfter: number;
+}
+
+export interface Issuer {
+  readonly rootPem: string;
+  readonly chainPem: string;
+  issue(req: IssueRequest): Promise<Issued>;
+}

@@ -1,0 +1,403 @@
+import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  certificatePublicKey,
+  derToPem,
+  keyIdentifierHex,
+  parseCertificateDer,
+  pemToDer,
+  splitPemBlocks,
+} from './certificate.js';
+import { PkiError } from './errors.js';
+import { describeKey, sameKey } from './keys.js';
+import { webcrypto, x509 } from './x509.js';
+
+type CryptoKey = webcrypto.CryptoKey;
+
+export interface CaFiles {
+  rootCertPem: string;
+  /** PKCS#8 PEM. May be '' when loading a CA whose root key is kept elsewhere. */
+  rootKeyPem: string;
+  intermediateCertPem: string;
+  /** PKCS#8 PEM (PKCS#1 and SEC1 are accepted too when loading). */
+  intermediateKeyPem: string;
+}
+
+export interface CreateCaOptions {
+  algorithm: 'EC' | 'RSA';
+  /** The organisation name, e.g. "OpenCAS": the root is "<name> Root CA", the intermediate "<name> Intermediate CA". */
+  name: string;
+  /** Epoch ms: the creation time. */
+  now: number;
+  /** RSA only: 2048 (default) or 3072. */
+  rsaBits?: 2048 | 3072;
+}
+
+export interface LeafRequest {
+  /** The first is the subject CN; every one goes into the SAN. May contain '*.example.com'. */
+  names: string[];
+  /** The leaf's public key (a private KeyObject is accepted and its public half used). */
+  publicKey: KeyObject;
+  /** Epoch ms. */
+  notBefore: number;
+  notAfter: number;
+}
+
+export interface IssuedLeaf {
+  leafPem: string;
+  /** The leaf PEM followed by the intermediate PEM, '\n' endings, each block ending in '\n'. */
+  fullChainPem: string;
+  serialHex: string;
+  /** Epoch ms, as written in the certificate (whole seconds). */
+  notBefore: number;
+  notAfter: number;
+}
+
+/** CA certificates are backdated by this much, so a client whose clock is a little behind accepts them. */
+const CA_BACKDATE = 60 * 60 * 1000;
+const OID_SKI = '2.5.29.14';
+
+/**
+ * A random positive serial number of 128 bits minus one (RFC 5280 allows 20 octets; CA/B Forum wants at
+ * least 64 bits of randomness): 16 random bytes with the top bit cleared and a non-zero first byte, so the
+ * DER INTEGER is exactly 16 octets.
+ */
+export function randomSerialHex(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = ((bytes[0] ?? 0) % 127) + 1;
+  return bytes.toString('hex');
+}
+
+/**
+ * The longest validity (in days) the CA/Browser Forum Baseline Requirements allow for a TLS certificate
+ * issued on the given date (epoch ms, compared in UTC).
+ */
+export function maxValidityDays(issueDate: number): number {
+  if (issueDate >= Date.UTC(2029, 2, 15)) return 47;
+  if (issueDate >= Date.UTC(2027, 2, 15)) return 100;
+  if (issueDate >= Date.UTC(2026, 2, 15)) return 200;
+  return 398;
+}
+
+function addYears(ms: number, years: number): Date {
+  const d = new Date(ms);
+  d.setUTCFullYear(d.getUTCFullYear() + years);
+  return d;
+}
+
+/** Whole seconds: X.509 times have no fractions, and the values we report must be the ones written. */
+function floorToSecond(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
+}
+
+function caName(cn: string, org: string): x509.Name {
+  return new x509.Name([{ O: [{ utf8String: org }] }, { CN: [{ utf8String: cn }] }]);
+}
+
+interface SigningAlgorithm {
+  name: string;
+  hash: string;
+}
+
+function webKeyParams(key: KeyObject): {
+  importParams: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams;
+  signing: SigningAlgorithm;
+} {
+  const { algorithm, size } = describeKey(key);
+  if (algorithm === 'EC') {
+    if (size !== 256 && size !== 384)
+      throw new PkiError('the CA key must be RSA, or ECDSA on P-256 or P-384');
+    const hash = size === 384 ? 'SHA-384' : 'SHA-256';
+    return { importParams: { name: 'ECDSA', namedCurve: `P-${size}` }, signing: { name: 'ECDSA', hash } };
+  }
+  return {
+    importParams: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+    signing: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+  };
+}
+
+async function generateCaKeys(
+  opts: CreateCaOptions,
+): Promise<{ keys: webcrypto.CryptoKeyPair; signing: SigningAlgorithm }> {
+  const usages: webcrypto.KeyUsage[] = ['sign', 'verify'];
+  if (opts.algorithm === 'EC') {
+    const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, usages);
+    return { keys, signing: { name: 'ECDSA', hash: 'SHA-256' } };
+  }
+  if (opts.algorithm === 'RSA') {
+    const bits = opts.rsaBits ?? 2048;
+    if (bits !== 2048 && bits !== 3072)
+      throw new PkiError(`the CA's RSA key can be 2048 or 3072 bits, not ${bits}`);
+    const keys = await webcrypto.subtle.generateKey(
+      {
+        name: 'RSASSA-PKCS1-v1_5',
+        modulusLength: bits,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: 'SHA-256',
+      },
+      true,
+      usages,
+    );
+    return { keys, signing: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } };
+  }
+  throw new PkiError(`unsupported CA key algorithm ${String(opts.algorithm)}`);
+}
+
+async function exportPkcs8(key: CryptoKey): Promise<string> {
+  return derToPem(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+}
+
+/**
+ * Creates a two-level CA: a self-signed root (20 years) and an intermediate (10 years, never beyond the root)
+ * that signs leaves. EC: P-256 with ECDSA-SHA256; RSA: 2048 (or 3072) bits with RSASSA-PKCS1-v1_5 SHA-256.
+ */
+export async function createCa(opts: CreateCaOptions): Promise<CaFiles> {
+  const name = opts.name.trim();
+  if (name === '' || name.length > 50) throw new PkiError('the CA name must be 1 to 50 characters');
+  const start = floorToSecond(opts.now - CA_BACKDATE);
+
+  const root = await generateCaKeys(opts);
+  const rootSki = await x509.SubjectKeyIdentifierExtension.create(root.keys.publicKey);
+  const rootName = caName(`${name} Root CA`, name);
+  const rootNotAfter = addYears(start, 20);
+  const rootCert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerialHex(),
+    subject: rootName,
+    issuer: rootName,
+    notBefore: new Date(start),
+    notAfter: rootNotAfter,
+    publicKey: root.keys.publicKey,
+    signingKey: root.keys.privateKey,
+    signingAlgorithm: root.signing,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      rootSki,
+    ],
+  });
+
+  const inter = await generateCaKeys(opts);
+  const interNotAfter = addYears(start, 10);
+  const interCert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerialHex(),
+    subject: caName(`${name} Intermediate CA`, name),
+    issuer: rootName,
+    notBefore: new Date(start),
+    notAfter: interNotAfter.getTime() > rootNotAfter.getTime() ? rootNotAfter : interNotAfter,
+    publicKey: inter.keys.publicKey,
+    signingKey: root.keys.privateKey,
+    signingAlgorithm: root.signing,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(inter.keys.publicKey),
+      new x509.AuthorityKeyIdentifierExtension(rootSki.keyId),
+    ],
+  });
+
+  return {
+    rootCertPem: derToPem(rootCert.rawData, 'CERTIFICATE'),
+    rootKeyPem: await exportPkcs8(root.keys.privateKey),
+    intermediateCertPem: derToPem(interCert.rawData, 'CERTIFICATE'),
+    intermediateKeyPem: await exportPkcs8(inter.keys.privateKey),
+  };
+}
+
+function readPrivateKey(pem: string, which: string): KeyObject {
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(pem)) {
+    throw new PkiError(`the ${which} key is encrypted`);
+  }
+  try {
+    const key = createPrivateKey({ key: pem.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n'), format: 'pem' });
+    if (key.type !== 'private') throw new Error('not private');
+    return key;
+  } catch {
+    throw new PkiError(`the ${which} key is not a readable PEM private key`);
+  }
+}
+
+function readCertificate(pem: string, which: string): x509.X509Certificate {
+  const block = splitPemBlocks(pem, 'CERTIFICATE')[0];
+  if (block === undefined) throw new PkiError(`the ${which} certificate is not a PEM certificate`);
+  return parseCertificateDer(pemToDer(block), `the ${which} certificate`);
+}
+
+function sameName(a: x509.Name, b: x509.Name): boolean {
+  return Buffer.from(a.toArrayBuffer()).equals(Buffer.from(b.toArrayBuffer()));
+}
+
+/** A name the leaf may carry: an ASCII DNS name (A-labels), optionally with one leading '*.' label. */
+const DNS_NAME = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
+
+/** The loaded signing CA: the intermediate's key, ready to issue leaves. */
+export class CertificateAuthority {
+  private readonly extensionCache: {
+    basicConstraints: x509.BasicConstraintsExtension;
+    eku: x509.ExtendedKeyUsageExtension;
+    aki: x509.AuthorityKeyIdentifierExtension;
+    keyUsageRsa: x509.KeyUsagesExtension;
+    keyUsageEc: x509.KeyUsagesExtension;
+  };
+
+  private constructor(
+    private readonly intermediate: x509.X509Certificate,
+    private readonly signingKey: CryptoKey,
+    private readonly signing: SigningAlgorithm,
+    private readonly rootPemText: string,
+    private readonly intermediatePemText: string,
+    interSkiHex: string,
+  ) {
+    this.extensionCache = {
+      basicConstraints: new x509.BasicConstraintsExtension(false, undefined, true),
+      eku: new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+      aki: new x509.AuthorityKeyIdentifierExtension(interSkiHex),
+      keyUsageRsa: new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
+      keyUsageEc: new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    };
+  }
+
+  /**
+   * Loads a CA from its files: checks that the intermediate key matches the intermediate certificate, that
+   * the intermediate is a CA certificate issued by the root, and (when given) that the root key matches the
+   * root. Throws PkiError naming what is wrong.
+   */
+  static async load(files: CaFiles): Promise<CertificateAuthority> {
+    const root = readCertificate(files.rootCertPem, 'root');
+    const intermediate = readCertificate(files.intermediateCertPem, 'intermediate');
+    const interKey = readPrivateKey(files.intermediateKeyPem, 'intermediate');
+
+    const interPublic = certificatePublicKey(intermediate);
+    if (!sameKey(interKey, interPublic)) {
+      throw new PkiError('the intermediate key does not match the intermediate certificate');
+    }
+    if (files.rootKeyPem.trim() !== '') {
+      const rootKey = readPrivateKey(files.rootKeyPem, 'root');
+      if (!sameKey(rootKey, certificatePublicKey(root))) {
+        throw new PkiError('the root key does not match the root certificate');
+      }
+    }
+
+    let issuedByRoot = false;
+    try {
+      issuedByRoot =
+        sameName(intermediate.issuerName, root.subjectName) &&
+        (await intermediate.verify({ publicKey: root.publicKey, signatureOnly: true }));
+    } catch {
+      issuedByRoot = false;
+    }
+    if (!issuedByRoot) throw new PkiError('the intermediate certificate was not issued by the root');
+
+    const bc = intermediate.getExtension(x509.BasicConstraintsExtension);
+    if (!bc || !bc.ca) throw new PkiError('the intermediate certificate is not a CA certificate');
+
+    const { importParams, signing } = webKeyParams(interKey);
+    const signingKey = await webcrypto.subtle.importKey(
+      'pkcs8',
+      interKey.export({ type: 'pkcs8', format: 'der' }),
+      importParams,
+      false,
+      ['sign'],
+    );
+
+    let interSki = intermediate.getExtension<x509.SubjectKeyIdentifierExtension>(OID_SKI)?.keyId;
+    if (!interSki) {
+      interSki = Buffer.from(await intermediate.publicKey.getKeyIdentifier()).toString('hex');
+    }
+    return new CertificateAuthority(
+      intermediate,
+      signingKey,
+      signing,
+      derToPem(root.rawData, 'CERTIFICATE'),
+      derToPem(intermediate.rawData, 'CERTIFICATE'),
+      interSki,
+    );
+  }
+
+  /** The root certificate, PEM. */
+  get rootPem(): string {
+    return this.rootPemText;
+  }
+
+  /** The intermediate certificate, PEM: what follows a leaf in the chain. */
+  get chainPem(): string {
+    return this.intermediatePemText;
+  }
+
+  get intermediateNotAfter(): number {
+    return this.intermediate.notAfter.getTime();
+  }
+
+  /**
+   * Issues a TLS server certificate: subject CN = the first name, a SAN dNSName for every name, EKU
+   * serverAuth, KeyUsage digitalSignature (plus keyEncipherment for an RSA key), BasicConstraints CA:FALSE,
+   * AKI = the intermediate's SKI, SKI of the leaf key, a random 127-bit serial. The validity is cut to whole
+   * seconds and to the intermediate's own validity; the returned times are the ones written.
+   */
+  async issueLeaf(req: LeafRequest): Promise<IssuedLeaf> {
+    const names: string[] = [];
+    for (const raw of req.names) {
+      const n = raw.trim().toLowerCase().replace(/\.$/, '');
+      if (n.length > 253 || !DNS_NAME.test(n))
+        throw new PkiError(`the name ${JSON.stringify(raw)} is not a valid DNS name`);
+      if (!names.includes(n)) names.push(n);
+    }
+    const first = names[0];
+    if (first === undefined) throw new PkiError('a certificate needs at least one name');
+
+    const publicKey = req.publicKey.type === 'private' ? createPublicKey(req.publicKey) : req.publicKey;
+    if (publicKey.type !== 'public') throw new PkiError('the leaf key must be an RSA or EC key pair');
+    const key = describeKey(publicKey);
+    if (key.algorithm === 'RSA' && key.size < 2048)
+      throw new PkiError('the leaf RSA key must have at least 2048 bits');
+    if (key.algorithm === 'EC' && key.size !== 256 && key.size !== 384) {
+      throw new PkiError('the leaf EC key must be on P-256 or P-384');
+    }
+    const spki = publicKey.export({ type: 'spki', format: 'der' });
+
+    const notBefore = Math.max(floorToSecond(req.notBefore), this.intermediate.notBefore.getTime());
+    const notAfter = Math.min(floorToSecond(req.notAfter), this.intermediate.notAfter.getTime());
+    if (!Number.isFinite(notBefore) || !Number.isFinite(notAfter) || notAfter <= notBefore) {
+      throw new PkiError('the validity period is empty or outside the CA certificate validity');
+    }
+
+    // X.520 caps a CN at 64 characters; a longer first name stays in the SAN only.
+    const cn = names.find((n) => n.length <= 64);
+    const subject = new x509.Name(cn === undefined ? [] : [{ CN: [{ utf8String: cn }] }]);
+    const serialHex = randomSerialHex();
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: serialHex,
+      subject,
+      issuer: this.intermediate.subjectName,
+      notBefore: new Date(notBefore),
+      notAfter: new Date(notAfter),
+      publicKey: spki,
+      signingKey: this.signingKey,
+      signingAlgorithm: this.signing,
+      extensions: [
+        this.extensionCache.basicConstraints,
+        key.algorithm === 'RSA' ? this.extensionCache.keyUsageRsa : this.extensionCache.keyUsageEc,
+        this.extensionCache.eku,
+        // RFC 5280: with an empty subject, the SAN must be critical.
+        new x509.SubjectAlternativeNameExtension(
+          names.map((value) => ({ type: 'dns' as const, value })),
+          cn === undefined,
+        ),
+        this.extensionCache.aki,
+        new x509.SubjectKeyIdentifierExtension(keyIdentifierHex(spki)),
+      ],
+    });
+    const leafPem = derToPem(cert.rawData, 'CERTIFICATE');
+    return {
+      leafPem,
+      fullChainPem: leafPem + this.intermediatePemText,
+      serialHex,
+      notBefore,
+      notAfter,
+    };
+  }
+}

@@ -1,0 +1,232 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { PkiError } from './errors.js';
+import { describeKey } from './keys.js';
+import { x509 } from './x509.js';
+
+export interface CertificateInfo {
+  /** The certificate as one normalised PEM block ('\n' endings, 64-column body, ending in '\n'). */
+  pem: string;
+  /** The serial number in lower-case hex, as `openssl x509 -serial` prints it (no DER sign byte). */
+  serialHex: string;
+  /** Epoch milliseconds. */
+  notBefore: number;
+  notAfter: number;
+  /** '' when the name has no CN. */
+  subjectCommonName: string;
+  issuerCommonName: string;
+  /** DNS names (lower-cased) and IP addresses of the subjectAltName extension, in order, deduplicated. */
+  sans: string[];
+  /** 40 upper-case hex digits, of the DER. */
+  sha1Fingerprint: string;
+  /** 64 upper-case hex digits, of the DER. */
+  sha256Fingerprint: string;
+  keyAlgorithm: 'RSA' | 'EC';
+  keySize: number;
+  orgName?: string;
+  country?: string;
+  province?: string;
+  city?: string;
+}
+
+const BASE64_BODY = /^[A-Za-z0-9+/]+={0,2}$/;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Wraps DER bytes as one PEM block: '\n' endings, 64-column base64, a final '\n'. */
+export function derToPem(der: Uint8Array | ArrayBuffer, label: string): string {
+  const b64 = Buffer.from(der instanceof ArrayBuffer ? new Uint8Array(der) : der).toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** The DER bytes of one normalised PEM block (as splitPemBlocks returns them). */
+export function pemToDer(block: string): Buffer {
+  const body = block
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('-----') && !line.includes(':'))
+    .join('');
+  return Buffer.from(body, 'base64');
+}
+
+/**
+ * Every `-----BEGIN <label>-----` ... `-----END <label>-----` block of the text, normalised: '\n' line endings,
+ * the base64 body re-wrapped at 64 columns, a final '\n'. Tolerates CRLF, a BOM, text around the blocks,
+ * trailing spaces and odd line lengths. A block whose body is not valid base64 (for example a truncated one)
+ * is left out. RFC 1421 header lines (such as `Proc-Type: 4,ENCRYPTED`) are kept, followed by a blank line.
+ */
+export function splitPemBlocks(text: string, label: string): string[] {
+  const normalised = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  const l = escapeRegExp(label);
+  // The body may not run into another BEGIN line: a block cut short (no END) is skipped, not merged.
+  const re = new RegExp(`-----BEGIN ${l}-----((?:(?!-----BEGIN )[^])*?)-----END ${l}-----`, 'g');
+  const blocks: string[] = [];
+  for (const m of normalised.matchAll(re)) {
+    const inner = m[1] ?? '';
+    const lines = inner.split('\n').map((line) => line.trim());
+    const headers: string[] = [];
+    let i = 0;
+    while (i < lines.length && lines[i] === '') i++;
+    if (i < lines.length && (lines[i] ?? '').includes(':')) {
+      while (i < lines.length && lines[i] !== '') {
+        const line = lines[i] ?? '';
+        // A continuation line of a header starts with white space, which trim() removed.
+        if (line.includes(':') || headers.length === 0) headers.push(line);
+        else headers[headers.length - 1] += ` ${line}`;
+        i++;
+      }
+    }
+    const body = lines.slice(i).join('').replace(/\s+/g, '');
+    if (body === '' || body.length % 4 !== 0 || !BASE64_BODY.test(body)) continue;
+    const der = Buffer.from(body, 'base64');
+    if (der.length === 0) continue;
+    let pem = derToPem(der, label);
+    if (headers.length > 0) {
+      pem = pem.replace('-----\n', `-----\n${headers.join('\n')}\n\n`);
+    }
+    blocks.push(pem);
+  }
+  return blocks;
+}
+
+/** One DER element: its tag, where its contents start and where it ends (exclusive). */
+export interface Tlv {
+  tag: number;
+  start: number;
+  end: number;
+}
+
+/** Reads the DER element at `offset` (definite lengths up to 4 octets); undefined when it does not fit in `der`. */
+export function readTlv(der: Uint8Array, offset = 0, limit = der.length): Tlv | undefined {
+  const tag = der[offset];
+  const first = der[offset + 1];
+  if (tag === undefined || first === undefined) return undefined;
+  let length: number;
+  let start: number;
+  if (first < 0x80) {
+    length = first;
+    start = offset + 2;
+  } else {
+    const n = first & 0x7f;
+    if (n === 0 || n > 4 || offset + 2 + n > limit) return undefined;
+    length = 0;
+    for (let k = 0; k < n; k++) length = length * 256 + (der[offset + 2 + k] ?? 0);
+    start = offset + 2 + n;
+  }
+  const end = start + length;
+  return end <= limit ? { tag, start, end } : undefined;
+}
+
+/**
+ * True when the bytes are exactly one DER SEQUENCE (no trailing bytes, definite length), which is what every
+ * certificate, CSR and key structure is. Catches most garbage before a parser sees it.
+ */
+export function isSingleDerSequence(der: Uint8Array): boolean {
+  const tlv = readTlv(der);
+  return tlv !== undefined && tlv.tag === 0x30 && tlv.end === der.length;
+}
+
+/**
+ * The RFC 5280 §4.2.1.2 (method 1) key identifier of a DER SubjectPublicKeyInfo: the SHA-1 of the
+ * subjectPublicKey BIT STRING's value, as lower-case hex.
+ */
+export function keyIdentifierHex(spki: Uint8Array): string {
+  const outer = readTlv(spki);
+  const alg = outer && outer.tag === 0x30 ? readTlv(spki, outer.start, outer.end) : undefined;
+  const bits = alg && alg.tag === 0x30 ? readTlv(spki, alg.end, outer?.end) : undefined;
+  if (!bits || bits.tag !== 0x03 || bits.end <= bits.start)
+    throw new PkiError('the public key cannot be read');
+  return createHash('sha1')
+    .update(spki.subarray(bits.start + 1, bits.end))
+    .digest('hex');
+}
+
+function lastField(name: x509.Name, field: string): string | undefined {
+  const values = name.getField(field);
+  const v = values[values.length - 1];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** DNS names (lower-cased) and IP addresses from a subjectAltName extension, deduplicated, in order. */
+export function sanNames(ext: x509.Extension | null, types: readonly string[] = ['dns', 'ip']): string[] {
+  if (!ext) return [];
+  const san = new x509.SubjectAlternativeNameExtension(ext.rawData);
+  const out: string[] = [];
+  for (const item of san.names.items) {
+    if (!types.includes(item.type)) continue;
+    const value = item.type === 'dns' ? item.value.trim().toLowerCase() : item.value;
+    if (value !== '' && !out.includes(value)) out.push(value);
+  }
+  return out;
+}
+
+/** Parses a DER certificate with @peculiar/x509, turning any failure into PkiError. */
+export function parseCertificateDer(der: Uint8Array, what = 'the text'): x509.X509Certificate {
+  const fail = new PkiError(`${what} is not a PEM certificate`);
+  if (!isSingleDerSequence(der)) throw fail;
+  try {
+    const cert = new x509.X509Certificate(new Uint8Array(der));
+    // Touch the lazily parsed parts, so a malformed one fails here and not later.
+    void cert.subjectName;
+    void cert.issuerName;
+    void cert.notBefore;
+    void cert.notAfter;
+    void cert.serialNumber;
+    void cert.extensions;
+    return cert;
+  } catch {
+    throw fail;
+  }
+}
+
+/** The public key of a certificate as a node:crypto KeyObject. */
+export function certificatePublicKey(cert: x509.X509Certificate): KeyObject {
+  try {
+    return createPublicKey({ key: Buffer.from(cert.publicKey.rawData), format: 'der', type: 'spki' });
+  } catch {
+    throw new PkiError("the certificate's public key cannot be read");
+  }
+}
+
+/**
+ * Reads the first CERTIFICATE block of the text: serial, validity, names, SANs, fingerprints and key.
+ * Throws PkiError when there is no readable certificate or its key is neither RSA nor EC.
+ */
+export function describeCertificate(pem: string): CertificateInfo {
+  const block = splitPemBlocks(pem, 'CERTIFICATE')[0];
+  if (block === undefined) throw new PkiError('the text is not a PEM certificate');
+  const der = pemToDer(block);
+  const cert = parseCertificateDer(der);
+  const key = describeKey(certificatePublicKey(cert));
+  let sans: string[];
+  try {
+    sans = sanNames(cert.getExtension('2.5.29.17'));
+  } catch {
+    throw new PkiError("the certificate's subjectAltName extension cannot be read");
+  }
+  const subject = cert.subjectName;
+  const info: CertificateInfo = {
+    pem: block,
+    serialHex: cert.serialNumber.toLowerCase(),
+    notBefore: cert.notBefore.getTime(),
+    notAfter: cert.notAfter.getTime(),
+    subjectCommonName: lastField(subject, 'CN') ?? '',
+    issuerCommonName: lastField(cert.issuerName, 'CN') ?? '',
+    sans,
+    sha1Fingerprint: createHash('sha1').update(der).digest('hex').toUpperCase(),
+    sha256Fingerprint: createHash('sha256').update(der).digest('hex').toUpperCase(),
+    keyAlgorithm: key.algorithm,
+    keySize: key.size,
+  };
+  const org = lastField(subject, 'O');
+  const country = lastField(subject, 'C');
+  const province = lastField(subject, 'ST');
+  const city = lastField(subject, 'L');
+  if (org !== undefined) info.orgName = org;
+  if (country !== undefined) info.country = country;
+  if (province !== undefined) info.province = province;
+  if (city !== undefined) info.city = city;
+  return info;
+}

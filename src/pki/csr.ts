@@ -1,0 +1,182 @@
+import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { derToPem, isSingleDerSequence, pemToDer, readTlv, sanNames, splitPemBlocks } from './certificate.js';
+import { PkiError } from './errors.js';
+import { keyTypeName } from './keys.js';
+import { x509 } from './x509.js';
+
+export interface ParsedCsr {
+  /** Normalised: one CERTIFICATE REQUEST block, '\n' endings, 64-column body, ending in '\n'. */
+  pem: string;
+  /** Lower-cased. */
+  commonName: string;
+  /** DNS SANs, lower-cased, deduplicated, in the CSR's order. */
+  sans: string[];
+  /** node:crypto public KeyObject. */
+  publicKey: KeyObject;
+  keyAlgorithm: 'RSA' | 'EC';
+  /** RSA modulus bits, or 256/384 for EC. */
+  keySize: number;
+}
+
+const NOT_A_CSR = 'the text is not a PEM certificate request';
+/** OpenSSL (and so Node) refuses to verify with larger RSA moduli. */
+const RSA_MAX_BITS = 16384;
+const EC_SIZES: Record<string, number> = { prime256v1: 256, secp384r1: 384 };
+/** Friendlier names for curves in error messages. */
+const CURVE_NAMES: Record<string, string> = { secp521r1: 'P-521 (secp521r1)' };
+
+/** The raw bytes of the first element inside the outer SEQUENCE: the signed certificationRequestInfo. */
+function signedPart(der: Uint8Array): Uint8Array | undefined {
+  const outer = readTlv(der);
+  const inner = outer && outer.tag === 0x30 ? readTlv(der, outer.start, outer.end) : undefined;
+  return inner && inner.tag === 0x30 ? der.subarray(outer?.start, inner.end) : undefined;
+}
+
+const HASHES: Record<string, string> = {
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
+
+function hashName(hash: unknown): string | undefined {
+  const name = typeof hash === 'string' ? hash : (hash as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' ? HASHES[name.toUpperCase()] : undefined;
+}
+
+/** Verifies the CSR's self-signature with node:crypto (synchronous; microseconds for RSA and ECDSA). */
+function signatureVerifies(
+  csr: x509.Pkcs10CertificateRequest,
+  der: Uint8Array,
+  publicKey: KeyObject,
+): boolean {
+  let algorithm: { name?: string; hash?: unknown; saltLength?: number };
+  try {
+    algorithm = csr.signatureAlgorithm as typeof algorithm;
+  } catch {
+    throw new PkiError("the CSR's signature uses an unsupported algorithm");
+  }
+  const hash = hashName(algorithm.hash);
+  const name = (algorithm.name ?? '').toUpperCase();
+  if (hash === undefined || !['RSASSA-PKCS1-V1_5', 'RSA-PSS', 'ECDSA'].includes(name)) {
+    throw new PkiError("the CSR's signature uses an unsupported algorithm");
+  }
+  const tbs = signedPart(der);
+  if (!tbs) return false;
+  try {
+    const signature = Buffer.from(csr.signature);
+    if (name === 'ECDSA') {
+      if (publicKey.asymmetricKeyType !== 'ec') return false;
+      return verify(hash, tbs, { key: publicKey, dsaEncoding: 'der' }, signature);
+    }
+    if (publicKey.asymmetricKeyType !== 'rsa') return false;
+    if (name === 'RSA-PSS') {
+      const saltLength = algorithm.saltLength ?? 20;
+      return verify(
+        hash,
+        tbs,
+        { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength },
+        signature,
+      );
+    }
+    return verify(hash, tbs, publicKey, signature);
+  } catch {
+    return false;
+  }
+}
+
+function findCsrBlock(text: string): string {
+  const blocks = [
+    ...splitPemBlocks(text, 'CERTIFICATE REQUEST'),
+    ...splitPemBlocks(text, 'NEW CERTIFICATE REQUEST'),
+  ];
+  if (blocks.length > 1) throw new PkiError('the text holds more than one certificate request');
+  const block = blocks[0];
+  if (block !== undefined) return block;
+  if (/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/.test(text)) {
+    throw new PkiError(`${NOT_A_CSR} (it holds a certificate)`);
+  }
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
+    throw new PkiError(`${NOT_A_CSR} (it holds a private key)`);
+  }
+  throw new PkiError(NOT_A_CSR);
+}
+
+function checkKey(publicKey: KeyObject): { keyAlgorithm: 'RSA' | 'EC'; keySize: number } {
+  const type = publicKey.asymmetricKeyType;
+  const details = publicKey.asymmetricKeyDetails ?? {};
+  if (type === 'rsa') {
+    const bits = details.modulusLength ?? 0;
+    if (bits < 2048) throw new PkiError(`the CSR's RSA key has ${bits} bits; at least 2048 are required`);
+    if (bits > RSA_MAX_BITS) {
+      throw new PkiError(`the CSR's RSA key has ${bits} bits; at most ${RSA_MAX_BITS} are supported`);
+    }
+    return { keyAlgorithm: 'RSA', keySize: bits };
+  }
+  if (type === 'ec') {
+    const curve = details.namedCurve;
+    const size = curve === undefined ? undefined : EC_SIZES[curve];
+    if (size === undefined) {
+      const name = curve === undefined ? 'with explicit parameters' : (CURVE_NAMES[curve] ?? curve);
+      throw new PkiError(
+        `the CSR's key uses the unsupported curve ${name}; only P-256 and P-384 are accepted`,
+      );
+    }
+    return { keyAlgorithm: 'EC', keySize: size };
+  }
+  throw new PkiError(
+    `the CSR's key uses the unsupported key algorithm ${keyTypeName(type)}; only RSA and ECDSA keys are accepted`,
+  );
+}
+
+/**
+ * Parses and checks a PEM PKCS#10 certificate request (decisions.md 19): the self-signature must verify, the key
+ * must be RSA of at least 2048 bits or ECDSA on P-256 or P-384, and the subject must have a Common Name.
+ * Tolerates CRLF, a BOM, text around the block and trailing spaces. Every problem is a PkiError with a reason.
+ */
+export function parseCsr(pem: string): ParsedCsr {
+  if (typeof pem !== 'string') throw new PkiError(NOT_A_CSR);
+  const block = findCsrBlock(pem);
+  const der = pemToDer(block);
+  if (!isSingleDerSequence(der)) throw new PkiError(NOT_A_CSR);
+
+  let csr: x509.Pkcs10CertificateRequest;
+  let spki: ArrayBuffer;
+  let subject: x509.Name;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(new Uint8Array(der));
+    subject = csr.subjectName;
+    spki = csr.publicKey.rawData;
+  } catch {
+    throw new PkiError(NOT_A_CSR);
+  }
+
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  } catch {
+    throw new PkiError("the CSR's public key cannot be read (unsupported or malformed key)");
+  }
+  const { keyAlgorithm, keySize } = checkKey(publicKey);
+
+  if (!signatureVerifies(csr, der, publicKey)) throw new PkiError("the CSR's signature does not verify");
+
+  let cns: string[];
+  try {
+    cns = subject.getField('CN').map((cn) => cn.trim().toLowerCase());
+  } catch {
+    throw new PkiError("the CSR's subject cannot be read");
+  }
+  // With several CNs, the last (most specific) one is the name, as OpenSSL reads it.
+  const commonName = cns.filter((cn) => cn !== '').pop();
+  if (commonName === undefined) throw new PkiError('the CSR has no Common Name (CN)');
+
+  let sans: string[];
+  try {
+    sans = sanNames(csr.getExtension('2.5.29.17'), ['dns']);
+  } catch {
+    throw new PkiError("the CSR's subjectAltName extension cannot be read");
+  }
+
+  return { pem: derToPem(der, 'CERTIFICATE REQUEST'), commonName, sans, publicKey, keyAlgorithm, keySize };
+}

@@ -1,0 +1,324 @@
+import { sql } from 'kysely';
+import type { Db } from './db.js';
+import type {
+  CertificatesTable,
+  DomainValidationsTable,
+  OrderEventsTable,
+  OrderStatus,
+  OrdersTable,
+} from './schema.js';
+
+export type OrderRow = OrdersTable;
+export type CertificateRow = CertificatesTable;
+export type OrderEventRow = OrderEventsTable;
+
+/** How the list filters of ListUserCertificateOrder reach SQL. */
+export interface OrderListFilter {
+  accountUid: number;
+  /** API list status, upper case (decisions.md 11). */
+  status?: string;
+  keyword?: string;
+  now: number;
+  willExpireMs: number;
+  offset: number;
+  limit: number;
+}
+
+export class OrderStore {
+  constructor(private readonly db: Db) {}
+
+  async insert(row: OrderRow): Promise<void> {
+    await this.db.insertInto('orders').values(row).execute();
+  }
+
+  /** An order of this account that has not been deleted. */
+  async find(accountUid: number, id: number): Promise<OrderRow | undefined> {
+    return this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('id', '=', id)
+      .where('account_uid', '=', accountUid)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+  }
+
+  async findAny(id: number): Promise<OrderRow | undefined> {
+    return this.db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Updates the order only while it is in one of `from` and not deleted; false when it was not. */
+  async update(id: number, from: OrderStatus[], set: Partial<OrderRow>): Promise<boolean> {
+    const r = await this.db
+      .updateTable('orders')
+      .set(set)
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async addEvent(e: Omit<OrderEventRow, 'seq'>): Promise<void> {
+    const last = await this.db
+      .selectFrom('order_events')
+      .select(sql<number>`coalesce(max(seq), 0)`.as('seq'))
+      .where('order_id', '=', e.order_id)
+      .executeTakeFirstOrThrow();
+    await this.db
+      .insertInto('order_events')
+      .values({ ...e, seq: Number(last.seq) + 1 })
+      .execute();
+  }
+
+  async events(orderId: number): Promise<OrderEventRow[]> {
+    return this.db
+      .selectFrom('order_events')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .orderBy('seq')
+      .execute();
+  }
+
+  /** Leases up to `limit` orders whose background work is due; a lease that ran out (dead server) is taken over. */
+  async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<number[]> {
+    const due = await this.db
+      .selectFrom('orders')
+      .select('id')
+      .where('status', 'in', ['domain_verify', 'process'])
+      .where('deleted_at', 'is', null)
+      .where('next_check_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .orderBy('next_check_at')
+      .limit(limit)
+      .execute();
+    const claimed: number[] = [];
+    for (const { id } of due) {
+      const r = await this.db
+        .updateTable('orders')
+        .set({ lease_owner: owner, lease_until: now + leaseMs })
+        .where('id', '=', id)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) > 0) claimed.push(Number(id));
+    }
+    return claimed;
+  }
+
+  async releaseLease(id: number, owner: string, set: Partial<OrderRow> = {}): Promise<void> {
+    await this.db
+      .updateTable('orders')
+      .set({ ...set, lease_owner: null, lease_until: null })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  /** After a restart of a single-node (SQLite) server every lease is stale: nobody else can hold one. */
+  async releaseAllLeases(): Promise<void> {
+    await this.db
+      .updateTable('orders')
+      .set({ lease_owner: null, lease_until: null })
+      .where('lease_owner', 'is not', null)
+      .execute();
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const r = await this.db
+      .selectFrom('orders')
+      .select(sql<number | null>`min(next_check_at)`.as('t'))
+      .where('status', 'in', ['domain_verify', 'process'])
+      .where('deleted_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return r.t === null ? null : Number(r.t);
+  }
+
+  private filtered(f: OrderListFilter) {
+    let q = this.db
+      .selectFrom('orders')
+      .leftJoin('certificates', 'certificates.id', 'orders.certificate_id')
+      .where('orders.account_uid', '=', f.accountUid)
+      .where('orders.deleted_at', 'is', null);
+    if (f.keyword) {
+      const like = `%${f.keyword.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      q = q.where((eb) =>
+        eb.or([
+          eb('orders.names', 'like', sql<string>`${like} escape '\\'`),
+          eb(sql<string>`cast(orders.id as text)`, 'like', sql<string>`${like} escape '\\'`),
+        ]),
+      );
+    }
+    switch (f.status) {
+      case undefined:
+        break;
+      case 'PAYED':
+        q = q.where('orders.status', '=', 'payed');
+        break;
+      case 'CHECKING':
+        q = q.where('orders.status', 'in', ['domain_verify', 'process']);
+        break;
+      case 'CHECKED_FAIL':
+        q = q.where('orders.status', '=', 'verify_fail');
+        break;
+      case 'REVOKED':
+        q = q.where('orders.status', '=', 'certificate').where('orders.revoked_at', 'is not', null);
+        break;
+      case 'ISSUED':
+        q = q
+          .where('orders.status', '=', 'certificate')
+          .where('orders.revoked_at', 'is', null)
+          .where('certificates.not_after', '>', f.now + f.willExpireMs);
+        break;
+      case 'WILLEXPIRED':
+        q = q
+          .where('orders.status', '=', 'certificate')
+          .where('orders.revoked_at', 'is', null)
+          .where('certificates.not_after', '>', f.now)
+          .where('certificates.not_after', '<=', f.now + f.willExpireMs);
+        break;
+      case 'EXPIRED':
+        q = q
+          .where('orders.status', '=', 'certificate')
+          .where('orders.revoked_at', 'is', null)
+          .where('certificates.not_after', '<=', f.now);
+        break;
+      default:
+        // NOTACTIVATED and anything else: no order is ever in it.
+        q = q.where(sql<boolean>`1 = 0`);
+    }
+    return q;
+  }
+
+  async list(f: OrderListFilter): Promise<{
+    total: number;
+    rows: Array<OrderRow & { not_before: number | null; not_after: number | null }>;
+  }> {
+    const count = await this.filtered(f)
+      .select(sql<number>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
+    const rows = await this.filtered(f)
+      .selectAll('orders')
+      .select(['certificates.not_before', 'certificates.not_after'])
+      .orderBy('orders.created_at', 'desc')
+      .orderBy('orders.id', 'desc')
+      .offset(f.offset)
+      .limit(f.limit)
+      .execute();
+    return {
+      total: Number(count.n),
+      rows: rows as Array<OrderRow & { not_before: number | null; not_after: number | null }>,
+    };
+  }
+
+  async recordValidation(row: DomainValidationsTable): Promise<void> {
+    await this.db
+      .insertInto('domain_validations')
+      .values(row)
+      .onConflict((oc) =>
+        oc
+          .columns(['account_uid', 'name'])
+          .doUpdateSet({ method: row.method, validated_at: row.validated_at }),
+      )
+      .execute();
+  }
+
+  async validationsSince(accountUid: number, names: string[], since: number): Promise<string[]> {
+    if (names.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('domain_validations')
+      .select('name')
+      .where('account_uid', '=', accountUid)
+      .where('name', 'in', names)
+      .where('validated_at', '>=', since)
+      .execute();
+    return rows.map((r) => r.name);
+  }
+}
+
+export interface CertificateListFilter {
+  accountUid: number;
+  uploadOnly: boolean;
+  status?: string;
+  keyword?: string;
+  now: number;
+  willExpireMs: number;
+  offset: number;
+  limit: number;
+}
+
+export class CertificateStore {
+  constructor(private readonly db: Db) {}
+
+  async insert(row: CertificateRow): Promise<void> {
+    await this.db.insertInto('certificates').values(row).execute();
+  }
+
+  async find(accountUid: number, id: number): Promise<CertificateRow | undefined> {
+    return this.db
+      .selectFrom('certificates')
+      .selectAll()
+      .where('id', '=', id)
+      .where('account_uid', '=', accountUid)
+      .executeTakeFirst();
+  }
+
+  async findAny(id: number): Promise<CertificateRow | undefined> {
+    return this.db.selectFrom('certificates').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async markRevoked(id: number, at: number, reason: string): Promise<void> {
+    await this.db
+      .updateTable('certificates')
+      .set({ revoked_at: at, revoke_reason: reason })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  private filtered(f: CertificateListFilter) {
+    let q = this.db.selectFrom('certificates').where('account_uid', '=', f.accountUid);
+    if (f.uploadOnly) q = q.where('source', '=', 'upload');
+    if (f.keyword) {
+      const like = `%${f.keyword.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      q = q.where((eb) =>
+        eb.or([
+          eb('sans', 'like', sql<string>`${like} escape '\\'`),
+          eb('common_name', 'like', sql<string>`${like} escape '\\'`),
+          eb(sql<string>`coalesce(name, '')`, 'like', sql<string>`${like} escape '\\'`),
+        ]),
+      );
+    }
+    switch (f.status) {
+      case undefined:
+        q = q.where('revoked_at', 'is', null).where('not_after', '>', f.now);
+        break;
+      case 'ISSUED':
+        q = q.where('revoked_at', 'is', null).where('not_after', '>', f.now + f.willExpireMs);
+        break;
+      case 'WILLEXPIRED':
+        q = q
+          .where('revoked_at', 'is', null)
+          .where('not_after', '>', f.now)
+          .where('not_after', '<=', f.now + f.willExpireMs);
+        break;
+      case 'EXPIRED':
+        q = q.where('not_after', '<=', f.now);
+        break;
+      default:
+        q = q.where(sql<boolean>`1 = 0`);
+    }
+    return q;
+  }
+
+  async list(f: CertificateListFilter): Promise<{ total: number; rows: CertificateRow[] }> {
+    const count = await this.filtered(f)
+      .select(sql<number>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
+    const rows = await this.filtered(f)
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .offset(f.offset)
+      .limit(f.limit)
+      .execute();
+    return { total: Number(count.n), rows };
+  }
+}

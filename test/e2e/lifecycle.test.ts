@@ -1,0 +1,421 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { cliJson } from '../helpers/cli.js';
+import { makeCsr, opensslVerify, pemBlocks, tlsHandshake } from '../helpers/pki.js';
+import {
+  Models,
+  pop,
+  sdk,
+  startTestServer,
+  type CasClient,
+  type Credentials,
+  type TestServer,
+} from '../helpers/server.js';
+
+interface SdkError {
+  name: string;
+  code: string;
+  statusCode: number;
+  message: string;
+}
+
+async function sdkError(p: Promise<unknown>): Promise<SdkError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as SdkError;
+  }
+  assert.fail('the call was expected to fail');
+}
+
+const contact = { email: 'ops@example.test', phone: '13900000000', username: 'Ops Team' };
+
+export async function counters(client: CasClient, productCode: string) {
+  const b = (await client.describePackageState(new Models.DescribePackageStateRequest({ productCode })))
+    .body!;
+  return { total: b.totalCount, used: b.usedCount, issued: b.issuedCount };
+}
+
+export async function waitForType(client: CasClient, orderId: number, type: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const body = (
+      await client.describeCertificateState(new Models.DescribeCertificateStateRequest({ orderId }))
+    ).body!;
+    if (body.type === type) return body;
+    if (Date.now() > deadline) assert.fail(`order ${orderId} stayed ${body.type}, expected ${type}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function fetchText(url: string): Promise<string> {
+  const r = await fetch(url);
+  assert.equal(r.status, 200);
+  return r.text();
+}
+
+describe('certificate lifecycle (sandbox validation)', () => {
+  let server: TestServer;
+  let client: CasClient;
+  let rootPem: string;
+  let chainPem: string;
+  before(async () => {
+    server = await startTestServer({
+      flags: { validation: 'sandbox', sandboxDelayMs: '300', workerIntervalMs: '50', willExpireMs: '365' },
+    });
+    client = sdk(server.endpoint, server.rootKey);
+    rootPem = await fetchText(`${server.url}/ca/root.pem`);
+    chainPem = await fetchText(`${server.url}/ca/chain.pem`);
+    cliJson(server.dataDir, [
+      'plan',
+      'grant',
+      '--account',
+      'root',
+      '--product-code',
+      'geotrust-dv-w-starter',
+      '--count',
+      '5',
+    ]);
+    cliJson(server.dataDir, [
+      'plan',
+      'grant',
+      '--account',
+      'root',
+      '--product-code',
+      'globalsign-dv-1-personal',
+      '--count',
+      '3',
+    ]);
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  it('applies with a service-generated key, validates, issues a certificate that openssl and TLS trust', async () => {
+    const before = await counters(client, 'digicert-free-1-free');
+    const created = await client.createCertificateRequest(
+      new Models.CreateCertificateRequestRequest({
+        domain: 'WWW.Example.Test.',
+        validateType: 'DNS',
+        ...contact,
+      }),
+    );
+    const orderId = created.body!.orderId!;
+    assert.ok(Number.isSafeInteger(orderId) && orderId > 0);
+    assert.deepEqual(await counters(client, 'digicert-free-1-free'), { ...before, used: before.used! + 1 });
+
+    const pending = (
+      await client.describeCertificateState(new Models.DescribeCertificateStateRequest({ orderId }))
+    ).body!;
+    assert.equal(pending.type, 'domain_verify');
+    assert.equal(pending.validateType, 'DNS');
+    assert.equal(pending.recordType, 'TXT');
+    assert.equal(pending.recordDomain, '_dnsauth.www');
+    assert.match(pending.recordValue!, /^\d{14}[a-z0-9]{50}$/);
+
+    const done = await waitForType(client, orderId, 'certificate');
+    const blocks = pemBlocks(done.certificate!);
+    assert.equal(blocks.length, 2, 'leaf followed by the intermediate');
+    assert.equal(blocks[1]!.trim(), chainPem.trim());
+    assert.match(done.privateKey!, /^-----BEGIN RSA PRIVATE KEY-----\n/);
+    assert.ok(!done.certificate!.includes('\r'));
+    assert.match(opensslVerify(rootPem, chainPem, blocks[0]!), /OK/);
+    assert.equal(await tlsHandshake(done.certificate!, done.privateKey!, rootPem, 'www.example.test'), true);
+    assert.deepEqual(await counters(client, 'digicert-free-1-free'), {
+      ...before,
+      used: before.used! + 1,
+      issued: before.issued! + 1,
+    });
+  });
+
+  it('applies with a client CSR (P-256): no PrivateKey comes back, and the certificate matches the CSR key', async () => {
+    const { csr, key } = makeCsr('api.example.test', 'ec');
+    for (const signing of ['v3', 'v1'] as const) {
+      const c = sdk(server.endpoint, server.rootKey, signing);
+      const orderId = (
+        await c.createCertificateWithCsrRequest(
+          new Models.CreateCertificateWithCsrRequestRequest({ csr, validateType: 'FILE', ...contact }),
+        )
+      ).body!.orderId!;
+      const pending = await waitForType(c, orderId, 'domain_verify', 2000).catch(() => undefined);
+      if (pending) {
+        assert.equal(pending.validateType, 'FILE');
+        assert.equal(pending.domain, 'api.example.test');
+        assert.equal(pending.uri, '/.well-known/pki-validation/fileauth.txt');
+        assert.match(pending.content!, /^\d{14}[a-z0-9]{50}$/);
+      }
+      const done = await waitForType(c, orderId, 'certificate');
+      assert.equal(done.privateKey, undefined);
+      assert.equal(await tlsHandshake(done.certificate!, key, rootPem, 'api.example.test'), true);
+    }
+  });
+
+  it('applies for a wildcard and for several names in one package order', async () => {
+    const wild = (
+      await client.createCertificateForPackageRequest(
+        new Models.CreateCertificateForPackageRequestRequest({
+          productCode: 'geotrust-dv-w-starter',
+          domain: '*.wild.example.test',
+        }),
+      )
+    ).body!.orderId!;
+    const multi = (
+      await client.createCertificateForPackageRequest(
+        new Models.CreateCertificateForPackageRequestRequest({
+          productCode: 'globalsign-dv-1-personal',
+          domain: 'a.example.test,b.example.test,c.example.test',
+          validateType: 'FILE',
+        }),
+      )
+    ).body!.orderId!;
+    const w = await waitForType(client, wild, 'certificate');
+    assert.equal(
+      await tlsHandshake(w.certificate!, w.privateKey!, rootPem, 'anything.wild.example.test'),
+      true,
+    );
+    const m = await waitForType(client, multi, 'certificate');
+    for (const n of ['a', 'b', 'c'])
+      assert.equal(await tlsHandshake(m.certificate!, m.privateKey!, rootPem, `${n}.example.test`), true);
+    const listed = (
+      await client.listUserCertificateOrder(
+        new Models.ListUserCertificateOrderRequest({ keyword: 'b.example.test' }),
+      )
+    ).body!;
+    assert.equal(listed.totalCount, 1);
+    const entry = listed.certificateOrderList![0]!;
+    assert.equal(entry.orderId, multi);
+    assert.equal(entry.domain, 'a.example.test,b.example.test,c.example.test');
+    assert.equal(entry.domainType, 'MULTIPLE');
+    // This server counts 365 days as "about to expire", so a 90-day certificate lists as WILLEXPIRED.
+    assert.equal(entry.status, 'WILLEXPIRED');
+    assert.equal(entry.sourceType, 'cpack');
+    assert.equal(typeof entry.certEndTime, 'number');
+  });
+
+  it('cancel keeps the unit until delete gives it back; delete then forgets the order', async () => {
+    const code = 'globalsign-dv-1-personal';
+    const start = await counters(client, code);
+    const slow = await startTestServer({
+      flags: { validation: 'sandbox', sandboxDelayMs: '60000' },
+      dataDir: undefined,
+    });
+    try {
+      const c = sdk(slow.endpoint, slow.rootKey);
+      const orderId = (
+        await c.createCertificateRequest(
+          new Models.CreateCertificateRequestRequest({
+            domain: 'cancel.example.test',
+            validateType: 'DNS',
+            ...contact,
+          }),
+        )
+      ).body!.orderId!;
+      assert.equal((await counters(c, 'digicert-free-1-free')).used, 1);
+      const e1 = await sdkError(
+        c.deleteCertificateRequest(new Models.DeleteCertificateRequestRequest({ orderId })),
+      );
+      assert.deepEqual([e1.code, e1.statusCode], ['OrderStateError', 403]);
+      await c.cancelOrderRequest(new Models.CancelOrderRequestRequest({ orderId }));
+      assert.equal(
+        (await c.describeCertificateState(new Models.DescribeCertificateStateRequest({ orderId }))).body!
+          .type,
+        'payed',
+      );
+      assert.equal((await counters(c, 'digicert-free-1-free')).used, 1, 'cancel gives nothing back');
+      const e2 = await sdkError(c.cancelOrderRequest(new Models.CancelOrderRequestRequest({ orderId })));
+      assert.deepEqual([e2.code, e2.statusCode], ['OrderStateError', 403]);
+      const listed = (
+        await c.listUserCertificateOrder(new Models.ListUserCertificateOrderRequest({ status: 'PAYED' }))
+      ).body!;
+      assert.deepEqual(
+        listed.certificateOrderList!.map((o) => o.orderId),
+        [orderId],
+      );
+      await c.deleteCertificateRequest(new Models.DeleteCertificateRequestRequest({ orderId }));
+      assert.equal((await counters(c, 'digicert-free-1-free')).used, 0);
+      const e3 = await sdkError(
+        c.describeCertificateState(new Models.DescribeCertificateStateRequest({ orderId })),
+      );
+      assert.deepEqual([e3.code, e3.statusCode], ['NotFoundOrder', 404]);
+    } finally {
+      await slow.stop();
+    }
+    assert.deepEqual(await counters(client, code), start);
+  });
+
+  it('revokes an issued order within 30 days and gives its unit back; a second revoke is OrderStateError', async () => {
+    const code = 'globalsign-dv-1-personal';
+    const orderId = (
+      await client.createCertificateRequest(
+        new Models.CreateCertificateRequestRequest({
+          productCode: code,
+          domain: 'revoke.example.test',
+          validateType: 'DNS',
+          ...contact,
+        }),
+      )
+    ).body!.orderId!;
+    await waitForType(client, orderId, 'certificate');
+    const issued = await counters(client, code);
+    await client.cancelCertificateForPackageRequest(
+      new Models.CancelCertificateForPackageRequestRequest({ orderId }),
+    );
+    assert.deepEqual(await counters(client, code), {
+      total: issued.total,
+      used: issued.used! - 1,
+      issued: issued.issued! - 1,
+    });
+    const state = (
+      await client.describeCertificateState(new Models.DescribeCertificateStateRequest({ orderId }))
+    ).body!;
+    assert.equal(state.type, 'certificate', 'a revoked order still reports its certificate');
+    const revoked = (
+      await client.listUserCertificateOrder(new Models.ListUserCertificateOrderRequest({ status: 'REVOKED' }))
+    ).body!;
+    assert.ok(revoked.certificateOrderList!.some((o) => o.orderId === orderId && o.status === 'REVOKED'));
+    const e = await sdkError(
+      client.cancelCertificateForPackageRequest(
+        new Models.CancelCertificateForPackageRequestRequest({ orderId }),
+      ),
+    );
+    assert.deepEqual([e.code, e.statusCode], ['OrderStateError', 403]);
+    const e2 = await sdkError(
+      client.renewCertificateOrderForPackageRequest(
+        new Models.RenewCertificateOrderForPackageRequestRequest({ orderId }),
+      ),
+    );
+    assert.equal(e2.code, 'OrderStateError');
+  });
+
+  it('renews an issued order into a new order that reuses the validation and is issued', async () => {
+    const orderId = (
+      await client.createCertificateRequest(
+        new Models.CreateCertificateRequestRequest({
+          domain: 'renew.example.test',
+          validateType: 'DNS',
+          ...contact,
+        }),
+      )
+    ).body!.orderId!;
+    await waitForType(client, orderId, 'certificate');
+    const used = (await counters(client, 'digicert-free-1-free')).used!;
+    const renewed = (
+      await client.renewCertificateOrderForPackageRequest(
+        new Models.RenewCertificateOrderForPackageRequestRequest({ orderId }),
+      )
+    ).body!.orderId!;
+    assert.notEqual(renewed, orderId);
+    assert.equal((await counters(client, 'digicert-free-1-free')).used, used + 1);
+    const first = (
+      await client.describeCertificateState(new Models.DescribeCertificateStateRequest({ orderId: renewed }))
+    ).body!;
+    assert.ok(
+      ['process', 'certificate'].includes(first.type!),
+      `renewal reuses the validation, got ${first.type}`,
+    );
+    await waitForType(client, renewed, 'certificate');
+  });
+
+  it('NotFoundPackage without a plan, NotRemainCount when it is used up: nothing is written', async () => {
+    const e = await sdkError(
+      client.createCertificateForPackageRequest(
+        new Models.CreateCertificateForPackageRequestRequest({
+          productCode: 'cfca-ov-1-personal',
+          domain: 'ov.example.test',
+        }),
+      ),
+    );
+    assert.deepEqual([e.code, e.statusCode], ['NotFoundPackage', 404]);
+    const acct = cliJson<{ uid: number }>(server.dataDir, ['account', 'create', '--name', 'quota-team']);
+    const key = cliJson<Credentials>(server.dataDir, ['key', 'create', '--account', String(acct.uid)]);
+    cliJson(server.dataDir, [
+      'plan',
+      'grant',
+      '--account',
+      String(acct.uid),
+      '--product-code',
+      'geotrust-dv-1-starter',
+      '--count',
+      '3',
+    ]);
+    const c = sdk(server.endpoint, key);
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        c.createCertificateRequest(
+          new Models.CreateCertificateRequestRequest({
+            productCode: 'geotrust-dv-1-starter',
+            domain: `p${i}.example.test`,
+            validateType: 'DNS',
+            ...contact,
+          }),
+        ),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const failed = results
+      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r) => r.reason as SdkError);
+    assert.equal(ok.length, 3);
+    assert.equal(failed.length, 17);
+    for (const f of failed) assert.deepEqual([f.code, f.statusCode], ['NotRemainCount', 404]);
+    assert.deepEqual(await counters(c, 'geotrust-dv-1-starter'), { total: 3, used: 3, issued: 0 });
+    const listed = (await c.listUserCertificateOrder(new Models.ListUserCertificateOrderRequest({}))).body!;
+    assert.equal(listed.totalCount, 3);
+    // Another account's order is NotFoundOrder, exactly like one that does not exist.
+    const mine = listed.certificateOrderList![0]!.orderId!;
+    for (const orderId of [mine]) {
+      for (const call of [
+        () => client.describeCertificateState(new Models.DescribeCertificateStateRequest({ orderId })),
+        () => client.cancelOrderRequest(new Models.CancelOrderRequestRequest({ orderId })),
+        () => client.deleteCertificateRequest(new Models.DeleteCertificateRequestRequest({ orderId })),
+        () =>
+          client.cancelCertificateForPackageRequest(
+            new Models.CancelCertificateForPackageRequestRequest({ orderId }),
+          ),
+        () =>
+          client.renewCertificateOrderForPackageRequest(
+            new Models.RenewCertificateOrderForPackageRequestRequest({ orderId }),
+          ),
+      ]) {
+        const err = await sdkError(call());
+        assert.deepEqual([err.code, err.statusCode], ['NotFoundOrder', 404]);
+      }
+    }
+    const missing = await sdkError(
+      client.describeCertificateState(
+        new Models.DescribeCertificateStateRequest({ orderId: 1234567890123456 }),
+      ),
+    );
+    assert.deepEqual([missing.code, missing.statusCode], ['NotFoundOrder', 404]);
+  });
+
+  it('lists issued certificates with OrderType CERT and plans with BUY', async () => {
+    const certs = (
+      await client.listUserCertificateOrder(new Models.ListUserCertificateOrderRequest({ orderType: 'CERT' }))
+    ).body!;
+    assert.ok(certs.totalCount! >= 3);
+    const c = certs.certificateOrderList!.find((x) => x.commonName === 'www.example.test')!;
+    assert.equal(typeof c.certificateId, 'number');
+    assert.equal(c.upload, false);
+    assert.equal(c.expired, false);
+    assert.match(c.fingerprint!, /^[0-9A-F]{40}$/);
+    assert.match(c.sha2!, /^[0-9A-F]{64}$/);
+    assert.match(c.startDate!, /^\d{4}-\d{2}-\d{2}$/);
+    const buy = (await pop(server.endpoint, server.rootKey).request('ListUserCertificateOrder', {
+      OrderType: 'BUY',
+    })) as {
+      CertificateOrderList: Array<{ ProductCode: string; SourceType: string }>;
+    };
+    assert.ok(
+      buy.CertificateOrderList.some(
+        (p) => p.ProductCode === 'geotrust-dv-w-starter' && p.SourceType === 'buy',
+      ),
+    );
+    const uploads = (
+      await client.listUserCertificateOrder(
+        new Models.ListUserCertificateOrderRequest({ orderType: 'UPLOAD' }),
+      )
+    ).body!;
+    assert.deepEqual([uploads.totalCount, uploads.certificateOrderList], [0, []]);
+  });
+});
