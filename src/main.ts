@@ -11,6 +11,9 @@ import {
 } from './domain/accounts.js';
 import type { Services } from './domain/context.js';
 import { grantPlan, listPlans, parseExpiryDate } from './domain/plans.js';
+import { decideOrder, orderWithHistory } from './domain/orders.js';
+import { ApiError } from './rpc/errors.js';
+import { CaSetupError } from './issuance/embedded-ca.js';
 import { MasterKeyMismatchError, openServices } from './runtime.js';
 import { startServer } from './serve.js';
 import { StoreError } from './store/index.js';
@@ -238,8 +241,45 @@ leaf(plan, 'list', "list an account's plans and their counters")
     }),
   );
 
+const order = admin.command('order').description('certificate orders');
+leaf(order, 'show', 'print an order and its history')
+  .argument('<orderId>')
+  .action(async (id: string, _opts, cmd: Command) =>
+    withServices(cmd, async (s) => {
+      const { order: o, history } = await orderWithHistory(s, parseOrderId(id));
+      print(cmd, { order: o, history }, () =>
+        [
+          `order ${o.orderId}  account ${o.accountUid}  ${o.productCode}  ${o.status}${o.revokedAt ? ' (revoked)' : ''}`,
+          `names: ${o.names.join(', ')}  validation: ${o.validateType}${o.certificateId ? `  certificate: ${o.certificateId}` : ''}`,
+          ...history.map(
+            (e) =>
+              `${e.at}  ${e.kind.padEnd(10)} ${e.from ?? ''}${e.to ? ' -> ' + e.to : ''}  [${e.actor}] ${e.detail}`,
+          ),
+        ].join('\n'),
+      );
+    }),
+  );
+for (const [verb, approve] of [
+  ['approve', true],
+  ['reject', false],
+] as const) {
+  leaf(order, verb, `${verb} an OV order waiting for vetting`)
+    .argument('<orderId>')
+    .action(async (id: string, _opts, cmd: Command) =>
+      withServices(cmd, async (s) => {
+        const o = await decideOrder(s, parseOrderId(id), approve, 'admin');
+        print(cmd, { orderId: Number(o.id), approval: o.approval }, () => `order ${o.id}: ${o.approval}`);
+      }),
+    );
+}
+
+function parseOrderId(text: string): number {
+  if (!/^\d{1,16}$/.test(text)) throw new DomainError(`"${text}" is not an order id`);
+  return Number(text);
+}
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const expected = [ConfigError, DomainError, StoreError, MasterKeyMismatchError];
+  const expected = [ConfigError, DomainError, StoreError, MasterKeyMismatchError, ApiError, CaSetupError];
   if (expected.some((E) => err instanceof E)) fail((err as Error).message);
   fail(`unexpected error: ${err instanceof Error ? err.message : String(err)}`);
 });

@@ -454,3 +454,40 @@ export function certificateKey(s: Services, certId: number, sealed: string | nul
 }
 
 export { splitNames };
+
+/** An order and its history, for operators (admin CLI). */
+export async function orderWithHistory(s: Services, orderId: number) {
+  const o = await s.store.orders.findAny(orderId);
+  if (!o) throw Errors.notFoundOrder(orderId);
+  const iso = (t: number | null) => (t === null ? null : new Date(Number(t)).toISOString());
+  const history = (await s.store.orders.events(orderId)).map((e) => ({
+    at: iso(e.at)!,
+    kind: e.kind,
+    from: e.from_status,
+    to: e.to_status,
+    actor: e.actor,
+    detail: e.detail,
+  }));
+  return {
+    order: {
+      orderId: Number(o.id),
+      accountUid: Number(o.account_uid),
+      productCode: o.product_code,
+      status: o.status,
+      names: splitNames(o.names),
+      validateType: o.validate_type,
+      validatedNames: splitNames(o.validated_names),
+      approval: o.approval,
+      certificateId: o.certificate_id === null ? null : Number(o.certificate_id),
+      checkAttempts: Number(o.check_attempts),
+      nextCheckAt: iso(o.next_check_at),
+      validationDeadline: iso(o.validation_deadline),
+      createdAt: iso(o.created_at),
+      issuedAt: iso(o.issued_at),
+      revokedAt: iso(o.revoked_at),
+      deletedAt: iso(o.deleted_at),
+      renewedFrom: o.renewed_from === null ? null : Number(o.renewed_from),
+    },
+    history,
+  };
+}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { cliJson } from '../helpers/cli.js';
+import { counters, waitForType } from '../helpers/orders.js';
 import { makeCsr, opensslVerify, pemBlocks, tlsHandshake } from '../helpers/pki.js';
 import {
   Models,
@@ -29,24 +30,6 @@ async function sdkError(p: Promise<unknown>): Promise<SdkError> {
 }
 
 const contact = { email: 'ops@example.test', phone: '13900000000', username: 'Ops Team' };
-
-export async function counters(client: CasClient, productCode: string) {
-  const b = (await client.describePackageState(new Models.DescribePackageStateRequest({ productCode })))
-    .body!;
-  return { total: b.totalCount, used: b.usedCount, issued: b.issuedCount };
-}
-
-export async function waitForType(client: CasClient, orderId: number, type: string, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const body = (
-      await client.describeCertificateState(new Models.DescribeCertificateStateRequest({ orderId }))
-    ).body!;
-    if (body.type === type) return body;
-    if (Date.now() > deadline) assert.fail(`order ${orderId} stayed ${body.type}, expected ${type}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function fetchText(url: string): Promise<string> {
   const r = await fetch(url);
