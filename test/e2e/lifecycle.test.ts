@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ManualClock } from '../../src/clock.js';
 import { cliJson } from '../helpers/cli.js';
 import { counters, waitForType } from '../helpers/orders.js';
 import { makeCsr, opensslVerify, pemBlocks, tlsHandshake } from '../helpers/pki.js';
@@ -400,5 +401,114 @@ describe('certificate lifecycle (sandbox validation)', () => {
       )
     ).body!;
     assert.deepEqual([uploads.totalCount, uploads.certificateOrderList], [0, []]);
+  });
+});
+
+describe('OV vetting and the validation window', () => {
+  it('holds OV orders in process until the operator approves or rejects them', async () => {
+    const server = await startTestServer({
+      flags: { validation: 'sandbox', sandboxDelayMs: '0', workerIntervalMs: '50' },
+    });
+    try {
+      const client = sdk(server.endpoint, server.rootKey);
+      cliJson(server.dataDir, [
+        'plan',
+        'grant',
+        '--account',
+        'root',
+        '--product-code',
+        'geotrust-ov-1-personal',
+        '--count',
+        '2',
+      ]);
+      const create = async (domain: string) =>
+        (
+          await client.createCertificateForPackageRequest(
+            new Models.CreateCertificateForPackageRequestRequest({
+              productCode: 'geotrust-ov-1-personal',
+              domain,
+              companyName: 'Example Ltd',
+            }),
+          )
+        ).body!.orderId!;
+      const approved = await create('ov1.example.test');
+      const rejected = await create('ov2.example.test');
+      await waitForType(client, approved, 'process');
+      await waitForType(client, rejected, 'process');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(
+        (
+          await client.describeCertificateState(
+            new Models.DescribeCertificateStateRequest({ orderId: approved }),
+          )
+        ).body!.type,
+        'process',
+      );
+      assert.equal(
+        cliJson<{ approval: string }>(server.dataDir, ['order', 'approve', String(approved)]).approval,
+        'approved',
+      );
+      assert.equal(
+        cliJson<{ approval: string }>(server.dataDir, ['order', 'reject', String(rejected)]).approval,
+        'rejected',
+      );
+      await waitForType(client, approved, 'certificate');
+      await waitForType(client, rejected, 'verify_fail');
+      assert.deepEqual(await counters(client, 'geotrust-ov-1-personal'), { total: 2, used: 2, issued: 1 });
+      await client.deleteCertificateRequest(
+        new Models.DeleteCertificateRequestRequest({ orderId: rejected }),
+      );
+      assert.deepEqual(await counters(client, 'geotrust-ov-1-personal'), { total: 2, used: 1, issued: 1 });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('fails an order that is not validated within the window (verify_fail), keeping its unit until deleted', async () => {
+    const clock = new ManualClock(Date.now());
+    const server = await startTestServer({
+      clock,
+      flags: { validation: 'sandbox', sandboxDelayMs: '86400000', workerIntervalMs: '50' },
+    });
+    try {
+      const client = sdk(server.endpoint, server.rootKey);
+      const orderId = (
+        await client.createCertificateRequest(
+          new Models.CreateCertificateRequestRequest({
+            domain: 'late.example.test',
+            validateType: 'DNS',
+            ...contact,
+          }),
+        )
+      ).body!.orderId!;
+      clock.advance(25 * 3_600_000);
+      // Signed with the server's (moved) clock, through a raw V1 request.
+      const { v1Params, v1Request } = await import('../helpers/raw.js');
+      const deadline = Date.now() + 10_000;
+      let type: unknown;
+      do {
+        await new Promise((r) => setTimeout(r, 100));
+        const r = await v1Request(
+          server.endpoint,
+          server.rootKey,
+          v1Params(
+            server.rootKey,
+            'DescribeCertificateState',
+            { OrderId: String(orderId) },
+            { Timestamp: new Date(clock.now()).toISOString() },
+          ),
+        );
+        type = r.json.Type;
+      } while (type !== 'verify_fail' && Date.now() < deadline);
+      assert.equal(type, 'verify_fail');
+      const history = cliJson<{ history: Array<{ detail: string }> }>(server.dataDir, [
+        'order',
+        'show',
+        String(orderId),
+      ]).history;
+      assert.ok(history.some((e) => /validation window/.test(e.detail)));
+    } finally {
+      await server.stop();
+    }
   });
 });
