@@ -216,7 +216,7 @@ leaf(plan, 'list', "list an account's plans and their counters")
   .action(async (opts: { account: string }, cmd: Command) =>
     withServices(cmd, async (s) => {
       const a = await resolveAccount(s, opts.account);
-      const plans = await listPlans(s, a.uid);
+      const plans = await listPlans(s, a.uid, { ensureStarter: false });
       print(
         cmd,
         plans.map((p) => ({
@@ -281,5 +281,10 @@ function parseOrderId(text: string): number {
 program.parseAsync(process.argv).catch((err: unknown) => {
   const expected = [ConfigError, DomainError, StoreError, MasterKeyMismatchError, ApiError, CaSetupError];
   if (expected.some((E) => err instanceof E)) fail((err as Error).message);
+  const code = (err as { code?: string }).code;
+  if (code === 'EADDRINUSE')
+    fail(`${(err as Error).message}: another process holds the port; choose one with OPENCAS_PORT or --port`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    fail(`${(err as Error).message}: check OPENCAS_HOST or --host`);
   fail(`unexpected error: ${err instanceof Error ? err.message : String(err)}`);
 });

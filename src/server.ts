@@ -28,6 +28,23 @@ export function buildApp(services: Services): FastifyInstance {
     bodyLimit: config.bodyLimit,
     // Certificates and keys travel in the query string: raise Node's 16 KiB header limit.
     serverFactory: (handler) => http.createServer({ maxHeaderSize: config.maxHeaderSize }, handler),
+    // Requests Node rejects before any handler runs (a request line or headers over the limit, malformed
+    // HTTP) still get an Alibaba-style body with a RequestId.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return;
+      const code = (err as { code?: string }).code;
+      const why =
+        code === 'HPE_HEADER_OVERFLOW'
+          ? `the request line and headers exceed ${config.maxHeaderSize} bytes`
+          : 'the request is not valid HTTP';
+      const requestId = newRequestId();
+      const r = renderError('JSON', Errors.invalidParameter('(request)', why), requestId, config.hostId);
+      const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      socket.end(
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: ${r.contentType}\r\n` +
+          `Content-Length: ${Buffer.byteLength(r.payload)}\r\nx-acs-request-id: ${requestId}\r\nConnection: close\r\n\r\n${r.payload}`,
+      );
+    },
   });
 
   app.removeAllContentTypeParsers();

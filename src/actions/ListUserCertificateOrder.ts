@@ -150,7 +150,10 @@ export const ListUserCertificateOrder: Action = {
     }
     if (orderType === 'BUY') {
       // Plans stand in for purchase orders: they are what the account bought.
-      const all = status === undefined || status === 'PAYED' ? await listPlans(s, ctx.accountUid) : [];
+      const all =
+        status === undefined || status === 'PAYED'
+          ? await listPlans(s, ctx.accountUid, { ensureStarter: true })
+          : [];
       const plans = all
         .filter((p) => !keyword || p.productCode.includes(keyword) || String(p.id).includes(keyword))
         .sort((a, b) => b.startsAt - a.startsAt || b.id - a.id);

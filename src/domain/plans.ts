@@ -2,7 +2,7 @@ import { randomId } from '../ids.js';
 import type { Counters, PlanRow } from '../store/plans.js';
 import { DomainError } from './accounts.js';
 import type { Services } from './context.js';
-import { findProduct } from './products.js';
+import { findProduct, PRODUCTS } from './products.js';
 
 export interface Plan {
   id: number;
@@ -81,7 +81,11 @@ export async function grantPlan(
   count: number,
   expiresAt: number | null,
 ): Promise<Plan> {
-  if (!findProduct(productCode)) throw new DomainError(`unknown product code "${productCode}"`);
+  if (!findProduct(productCode)) {
+    throw new DomainError(
+      `unknown product code "${productCode}"; known codes: ${PRODUCTS.map((p) => p.code).join(', ')}`,
+    );
+  }
   if (!Number.isSafeInteger(count) || count < 1 || count > 1_000_000) {
     throw new DomainError('--count must be a whole number from 1 to 1000000');
   }
@@ -104,8 +108,16 @@ export async function grantPlan(
   return toPlan(row, now);
 }
 
-export async function listPlans(s: Services, accountUid: number): Promise<Plan[]> {
-  await ensureStarterPlan(s, accountUid);
+/**
+ * The account's plans. The API path makes sure this year's starter grant exists first; the admin CLI only
+ * reads, so that the server's OPENCAS_STARTER_GRANT alone decides about starter grants.
+ */
+export async function listPlans(
+  s: Services,
+  accountUid: number,
+  opts: { ensureStarter: boolean },
+): Promise<Plan[]> {
+  if (opts.ensureStarter) await ensureStarterPlan(s, accountUid);
   const now = s.clock.now();
   return (await s.store.plans.list(accountUid)).map((r) => toPlan(r, now));
 }

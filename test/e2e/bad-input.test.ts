@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cliJson } from '../helpers/cli.js';
+import { contact } from '../helpers/orders.js';
 import { makeCsr, openssl } from '../helpers/pki.js';
 import { Models, pop, sdk, startTestServer, type CasClient, type TestServer } from '../helpers/server.js';
 
@@ -81,8 +82,6 @@ const WILD = 'geotrust-dv-w-starter';
 const MULTI = 'globalsign-dv-1-personal';
 const OV = 'symantec-ov-1-personal';
 const CODES = [FREE, WILD, MULTI, OV];
-
-const contact = { email: 'ops@example.test', phone: '13900000000', username: 'Ops Team' };
 
 interface Snapshot {
   used: Record<string, number | undefined>;

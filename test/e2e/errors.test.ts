@@ -3,25 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
 import { ManualClock } from '../../src/clock.js';
 import { cli, cliJson } from '../helpers/cli.js';
+import { sdkError, type SdkError } from '../helpers/orders.js';
 import { isoNow, v1Params, v1Request, v3Request, type RawResponse } from '../helpers/raw.js';
 import { Models, pop, sdk, startTestServer, type Credentials, type TestServer } from '../helpers/server.js';
-
-interface SdkError {
-  name: string;
-  code: string;
-  statusCode: number;
-  message: string;
-  data: Record<string, unknown>;
-}
-
-async function sdkError(p: Promise<unknown>): Promise<SdkError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as SdkError;
-  }
-  assert.fail('the call was expected to fail');
-}
 
 /** An Alibaba error body: the five fields, the code and status, and a message naming `mentions`. */
 function assertError(r: RawResponse, status: number, code: string, mentions?: string): void {
@@ -307,6 +291,18 @@ describe('errors of the RPC front end', () => {
     assert.equal(doc.Error.Code, 'InvalidParameter');
     assert.match(doc.Error.Message!, /ProductCode/);
     assert.ok(doc.Error.RequestId && doc.Error.HostId && doc.Error.Recommend);
+  });
+
+  it('answers an over-long request line with an Alibaba error body and a RequestId, not a bare 431', async () => {
+    const r = await fetch(`http://${ep}/?Padding=${'x'.repeat(300 * 1024)}`);
+    assert.equal(r.status, 431);
+    assert.equal(r.headers.get('content-type'), 'application/json;charset=utf-8');
+    const body = (await r.json()) as Record<string, string>;
+    assert.equal(body.Code, 'InvalidParameter');
+    assert.match(body.Message!, /exceed 262144 bytes/);
+    assert.equal(r.headers.get('x-acs-request-id'), body.RequestId);
+    // The server is unharmed.
+    assert.equal((await sdk(ep, root).describePackageState(describeState())).statusCode, 200);
   });
 
   it('refuses STS security tokens, which this service does not issue', async () => {

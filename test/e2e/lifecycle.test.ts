@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
 import { cliJson } from '../helpers/cli.js';
-import { counters, waitForType } from '../helpers/orders.js';
+import { contact, counters, sdkError, waitForType, type SdkError } from '../helpers/orders.js';
 import { makeCsr, opensslVerify, pemBlocks, tlsHandshake } from '../helpers/pki.js';
 import {
   Models,
@@ -13,24 +13,6 @@ import {
   type Credentials,
   type TestServer,
 } from '../helpers/server.js';
-
-interface SdkError {
-  name: string;
-  code: string;
-  statusCode: number;
-  message: string;
-}
-
-async function sdkError(p: Promise<unknown>): Promise<SdkError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as SdkError;
-  }
-  assert.fail('the call was expected to fail');
-}
-
-const contact = { email: 'ops@example.test', phone: '13900000000', username: 'Ops Team' };
 
 async function fetchText(url: string): Promise<string> {
   const r = await fetch(url);

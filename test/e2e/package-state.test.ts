@@ -206,6 +206,24 @@ describe('DescribePackageState', () => {
     assert.equal(viaPop.TotalCount, 12);
   });
 
+  it('leaves starter grants to the server: the admin CLI only reads plans', async () => {
+    const off = await startTestServer({ flags: { starterGrant: 'off' } });
+    try {
+      const before = cliJson<unknown[]>(off.dataDir, ['plan', 'list', '--account', 'root']);
+      assert.deepEqual(before, []);
+      const s = await stateEverywhere(off.endpoint, off.rootKey);
+      assert.deepEqual(s, {
+        TotalCount: 0,
+        UsedCount: 0,
+        IssuedCount: 0,
+        ProductCode: 'digicert-free-1-free',
+      });
+      assert.deepEqual(cliJson<unknown[]>(off.dataDir, ['plan', 'list', '--account', 'root']), []);
+    } finally {
+      await off.stop();
+    }
+  });
+
   it('keeps AccessKey secrets and CA keys out of the data folder in plaintext', async () => {
     const key = cliJson<Credentials>(server.dataDir, ['key', 'create', '--account', 'root']);
     await stateEverywhere(server.endpoint, key);

@@ -15,9 +15,7 @@ import {
   type Credentials,
   type TestServer,
 } from '../helpers/server.js';
-import { counters, waitForType } from '../helpers/orders.js';
-
-const contact = { email: 'ops@example.test', phone: '13900000000', username: 'Ops Team' };
+import { contact, counters, waitForType } from '../helpers/orders.js';
 
 interface History {
   order: { status: string; checkAttempts: number };

@@ -20,3 +20,25 @@ export async function waitForType(client: CasClient, orderId: number, type: stri
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** A contact for applications in tests. */
+export const contact = { email: 'ops@example.test', phone: '13900000000', username: 'Ops Team' };
+
+/** What the official clients raise (ClientError, ServerError, ThrottlingError, pop-core's <Code>Error). */
+export interface SdkError {
+  name: string;
+  code: string;
+  statusCode: number;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+/** Awaits a call that must fail and returns what the client raised. */
+export async function sdkError(p: Promise<unknown>): Promise<SdkError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as SdkError;
+  }
+  assert.fail('the call was expected to fail');
+}
