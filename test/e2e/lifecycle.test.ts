@@ -494,3 +494,54 @@ describe('OV vetting and the validation window', () => {
     }
   });
 });
+
+describe('issuing from an existing CA given in config', () => {
+  it('signs with the configured intermediate, serves its root and chain, and never creates an embedded CA', async () => {
+    const { createCa } = await import('../../src/pki/ca.js');
+    const { mkdtempSync, writeFileSync, existsSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'opencas-ca-'));
+    const files = await createCa({ algorithm: 'RSA', name: 'Acme Internal', now: Date.now() });
+    const f = (n: string, c: string) => {
+      writeFileSync(path.join(dir, n), c);
+      return path.join(dir, n);
+    };
+    const server = await startTestServer({
+      flags: {
+        validation: 'sandbox',
+        sandboxDelayMs: '0',
+        workerIntervalMs: '50',
+        caCertFile: f('issuing.pem', files.intermediateCertPem),
+        caKeyFile: f('issuing.key', files.intermediateKeyPem),
+        caRootFile: f('root.pem', files.rootCertPem),
+      },
+    });
+    try {
+      const client = sdk(server.endpoint, server.rootKey);
+      const served = await (await fetch(`${server.url}/ca/root.pem`)).text();
+      assert.equal(served.trim(), files.rootCertPem.trim());
+      const orderId = (
+        await client.createCertificateRequest(
+          new Models.CreateCertificateRequestRequest({
+            domain: 'acme.example.test',
+            validateType: 'DNS',
+            ...contact,
+          }),
+        )
+      ).body!.orderId!;
+      const done = await waitForType(client, orderId, 'certificate');
+      const [leaf, chain] = pemBlocks(done.certificate!);
+      assert.equal(chain!.trim(), files.intermediateCertPem.trim());
+      assert.match(opensslVerify(files.rootCertPem, files.intermediateCertPem, leaf!), /OK/);
+      assert.equal(
+        await tlsHandshake(done.certificate!, done.privateKey!, files.rootCertPem, 'acme.example.test'),
+        true,
+      );
+      assert.equal(existsSync(path.join(server.dataDir, 'ca')), false);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
