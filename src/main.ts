@@ -83,7 +83,7 @@ function leaf(parent: Command, name: string, description: string): Command {
 
 const program = new Command('opencas')
   .description('OpenCAS: a self-hosted certificate service speaking the Alibaba Cloud CAS 2020-04-07 API')
-  .showHelpAfterError();
+  .showSuggestionAfterError(false);
 
 addSettings(program.command('serve').description('run the API server')).action(
   async (_opts, cmd: Command) => {

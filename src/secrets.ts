@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -31,10 +31,19 @@ export class MasterKey {
       return MasterKey.parse(readFileSync(file, 'utf8'));
     }
     mkdirSync(dataDir, { recursive: true });
-    const key = randomBytes(32);
-    writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-    chmodSync(file, 0o600);
-    return MasterKey.fromBytes(key);
+    // Written whole under another name, then linked into place: a second process starting at the same
+    // moment either wins the link or reads the complete file, never half of one.
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(tmp, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    try {
+      linkSync(tmp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(tmp);
+    }
+    return MasterKey.parse(readFileSync(file, 'utf8'));
   }
 
   seal(plaintext: string | Buffer, context: string): string {

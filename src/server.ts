@@ -1,5 +1,5 @@
 import http from 'node:http';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import { ACTIONS } from './actions/index.js';
 import type { Services } from './domain/context.js';
 import { newRequestId } from './ids.js';
@@ -25,6 +25,24 @@ export function buildApp(services: Services): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => newRequestId(),
     requestIdHeader: false,
+    exposeHeadRoutes: false,
+    // Requests that arrive while closing are still answered by the RPC front end.
+    return503OnClosing: false,
+    // Errors Fastify finds before routing (a malformed URL) get the Alibaba body too.
+    frameworkErrors: (error, request, reply) => {
+      const r = renderError(
+        'JSON',
+        Errors.invalidParameter('(request)', error.message),
+        request.id,
+        config.hostId,
+      );
+      const raw = reply as unknown as FastifyReply;
+      void raw
+        .status(r.status)
+        .header('content-type', r.contentType)
+        .header('x-acs-request-id', request.id)
+        .send(r.payload);
+    },
     bodyLimit: config.bodyLimit,
     // Certificates and keys travel in the query string: raise Node's 16 KiB header limit.
     serverFactory: (handler) => http.createServer({ maxHeaderSize: config.maxHeaderSize }, handler),

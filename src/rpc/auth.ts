@@ -90,9 +90,14 @@ async function checkKeyTimeNonce(
   const now = s.clock.now();
   if (Math.abs(now - t) > TIMESTAMP_WINDOW_MS) throw Errors.timestampExpired(timestamp);
   verify(key.secret);
+  if (nonce === '')
+    throw Errors.missingParameter(timestampName === 'Timestamp' ? 'SignatureNonce' : 'x-acs-signature-nonce');
   if (nonce.length > MAX_NONCE_LENGTH)
     throw Errors.invalidParameter('SignatureNonce', `it is longer than ${MAX_NONCE_LENGTH} characters`);
-  if (!(await s.store.nonces.remember(accessKeyId, nonce, now, now + NONCE_TTL_MS))) throw Errors.nonceUsed();
+  // Remember the nonce for as long as its timestamp would still be accepted (a request stamped in the
+  // future stays acceptable until its own time plus the window).
+  if (!(await s.store.nonces.remember(accessKeyId, nonce, now, Math.max(now, t) + NONCE_TTL_MS)))
+    throw Errors.nonceUsed();
   return key.accountUid;
 }
 

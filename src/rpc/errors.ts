@@ -31,7 +31,9 @@ export const Errors = {
   signatureDoesNotMatch: (stringToSign: string) =>
     new ApiError(
       'SignatureDoesNotMatch',
-      `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`,
+      `Specified signature is not matched with our calculation. server string to sign is:${
+        stringToSign.length > 4096 ? stringToSign.slice(0, 4096) + '...' : stringToSign
+      }`,
       400,
     ),
   contentHashDoesNotMatch: () =>

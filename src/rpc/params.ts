@@ -14,6 +14,9 @@ export function isFormBody(contentType: string | undefined): boolean {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
 }
 
+/** More parameters than any action takes (Tags.N pairs included) is a malformed request. */
+export const MAX_PARAMETERS = 500;
+
 export function decodeRequest(
   rawUrl: string,
   contentType: string | undefined,
@@ -24,6 +27,8 @@ export function decodeRequest(
   const params = new Map<string, string>();
   const add = (name: string, value: string) => {
     if (params.has(name)) throw new DecodeError(name, 'the parameter is given more than once');
+    if (params.size >= MAX_PARAMETERS)
+      throw new DecodeError('(request)', `more than ${MAX_PARAMETERS} parameters`);
     params.set(name, value);
   };
   for (const [n, v] of query) add(n, v);

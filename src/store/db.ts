@@ -51,7 +51,19 @@ function openSqlite(url: string): Connection {
         }
       });
     },
-    migrate: () => runMigrations(db),
+    // Migrations hold an exclusive lock, so a server and an admin command starting together on a fresh
+    // folder do not both create the tables.
+    migrate: () =>
+      db.connection().execute(async (conn) => {
+        await sql`begin exclusive`.execute(conn);
+        try {
+          await runMigrations(conn);
+          await sql`commit`.execute(conn);
+        } catch (err) {
+          await sql`rollback`.execute(conn).catch(() => undefined);
+          throw err;
+        }
+      }),
     close: () => db.destroy(),
   };
 }

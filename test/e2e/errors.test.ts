@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ManualClock } from '../../src/clock.js';
 import { cli, cliJson } from '../helpers/cli.js';
 import { sdkError, type SdkError } from '../helpers/orders.js';
@@ -305,6 +305,39 @@ describe('errors of the RPC front end', () => {
     assert.equal((await sdk(ep, root).describePackageState(describeState())).statusCode, 200);
   });
 
+  it('keeps Alibaba error bodies for malformed URLs and HEAD, and well-formed XML whatever is echoed', async () => {
+    const badUrl = await fetch(`http://${ep}/%zz`);
+    assert.equal(badUrl.status, 400);
+    assert.equal(((await badUrl.json()) as { Code: string }).Code, 'InvalidParameter');
+    const head = await fetch(`http://${ep}/?Action=DescribePackageState`, { method: 'HEAD' });
+    assert.equal(head.status, 404);
+    const r = await v1Request(
+      ep,
+      root,
+      v1Params(root, 'DescribePackageState', { Format: 'XML', ProductCode: 'a\u0001b\u0000' }),
+    );
+    assert.equal(r.status, 400);
+    assert.equal(XMLValidator.validate(r.text), true);
+    assert.match(r.text, /a\uFFFDb\uFFFD/);
+  });
+
+  it('rejects an empty ACS3 nonce, and too many parameters', async () => {
+    assertError(
+      await v3Request(ep, root, 'DescribePackageState', {}, { nonce: '' }),
+      400,
+      'MissingParameter',
+      'x-acs-signature-nonce',
+    );
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 600; i++) many[`P${i}`] = 'x';
+    assertError(
+      await v1Request(ep, root, v1Params(root, 'DescribePackageState', many)),
+      400,
+      'InvalidParameter',
+      'more than 500 parameters',
+    );
+  });
+
   it('refuses STS security tokens, which this service does not issue', async () => {
     const r = await v1Request(ep, root, v1Params(root, 'DescribePackageState', { SecurityToken: 'abc' }));
     assertError(r, 400, 'InvalidSecurityToken.Malformed');
@@ -348,6 +381,21 @@ describe('time-dependent behaviour (server clock moved)', () => {
   });
   after(async () => {
     await server.stop();
+  });
+
+  it('remembers a nonce as long as its timestamp is acceptable, even one stamped in the future', async () => {
+    clock.set(Date.now());
+    const params = v1Params(
+      server.rootKey,
+      'DescribePackageState',
+      {},
+      { Timestamp: new Date(clock.now() + 10 * 60_000).toISOString() },
+    );
+    assert.equal((await v1Request(server.endpoint, server.rootKey, params)).status, 200);
+    clock.advance(15 * 60_000 + 1000);
+    const replay = await v1Request(server.endpoint, server.rootKey, params);
+    assert.equal(replay.status, 400);
+    assert.equal(replay.json.Code, 'SignatureNonceUsed');
   });
 
   it('stops counting a plan after its last day, and rejects a client whose clock is 20 minutes off', async () => {
