@@ -66,7 +66,7 @@ export interface Tag {
 export function readTags(params: Params): Tag[] {
   const tags = new Map<number, Partial<Tag>>();
   for (const [name, value] of params) {
-    const m = /^Tags\.(\d+)\.(Key|Value)$/.exec(name);
+    const m = /^Tags\.([1-9]\d*)\.(Key|Value)$/.exec(name);
     if (!m) {
       if (name.startsWith('Tags.'))
         throw Errors.invalidParameter(name, 'tags are written Tags.N.Key and Tags.N.Value');

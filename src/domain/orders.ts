@@ -87,6 +87,18 @@ export async function createOrder(
   const allReused = input.names.every((n) => reused.includes(n));
   const status: OrderStatus = allReused ? 'process' : 'domain_verify';
   await s.store.transaction(async (tx) => {
+    if (input.renewedFrom !== undefined) {
+      // The order being renewed may have been revoked since it was checked.
+      const source = await tx.orders.findAny(input.renewedFrom);
+      if (
+        !source ||
+        source.status !== 'certificate' ||
+        source.revoked_at !== null ||
+        source.deleted_at !== null
+      ) {
+        throw Errors.orderStateError('Only an issued, unrevoked order can be renewed.');
+      }
+    }
     const plan = await tx.plans.takeUnit(accountUid, input.product.code, now);
     if (plan === 'no-plan') throw Errors.notFoundPackage(input.product.code);
     if (plan === 'exhausted') throw Errors.notRemainCount(input.product.code);
@@ -275,12 +287,18 @@ export async function cancelForPackage(
     now - Number(order.issued_at) <= REFUND_WINDOW_MS &&
     Number(order.unit_returned) === 0;
   await s.store.transaction(async (tx) => {
-    const ok = await tx.orders.update(order.id, ['certificate'], {
-      revoked_at: now,
-      revoke_reason: 'cessationOfOperation',
-      unit_returned: refund ? 1 : Number(order.unit_returned),
-      updated_at: now,
-    });
+    // Conditional on what was read: a concurrent revoke (another server) cannot revoke or refund twice.
+    const ok = await tx.orders.update(
+      order.id,
+      ['certificate'],
+      {
+        revoked_at: now,
+        revoke_reason: 'cessationOfOperation',
+        unit_returned: refund ? 1 : Number(order.unit_returned),
+        updated_at: now,
+      },
+      { notRevoked: true, unitReturned: Number(order.unit_returned) },
+    );
     if (!ok) throw Errors.orderStateError('The order changed state while it was being revoked; try again.');
     if (order.certificate_id !== null)
       await tx.certificates.markRevoked(Number(order.certificate_id), now, 'cessationOfOperation');

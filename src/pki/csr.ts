@@ -111,6 +111,13 @@ function checkKey(publicKey: KeyObject): { keyAlgorithm: 'RSA' | 'EC'; keySize: 
     if (bits > RSA_MAX_BITS) {
       throw new PkiError(`the CSR's RSA key has ${bits} bits; at most ${RSA_MAX_BITS} are supported`);
     }
+    // CA/Browser Forum BR 6.1.6: an odd public exponent of at least 3 (e = 1 would let anyone sign).
+    const e = details.publicExponent;
+    if (e === undefined || e < 3n || e % 2n === 0n) {
+      throw new PkiError(
+        `the CSR's RSA key has the public exponent ${String(e)}; an odd exponent of at least 3 is required`,
+      );
+    }
     return { keyAlgorithm: 'RSA', keySize: bits };
   }
   if (type === 'ec') {

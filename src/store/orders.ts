@@ -46,15 +46,25 @@ export class OrderStore {
     return this.db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Updates the order only while it is in one of `from` and not deleted; false when it was not. */
-  async update(id: number, from: OrderStatus[], set: Partial<OrderRow>): Promise<boolean> {
-    const r = await this.db
+  /**
+   * Updates the order only while it is in one of `from` and not deleted (and, when asked, not revoked and
+   * with `unit_returned` as read); false when it was not.
+   */
+  async update(
+    id: number,
+    from: OrderStatus[],
+    set: Partial<OrderRow>,
+    also: { notRevoked?: boolean; unitReturned?: number } = {},
+  ): Promise<boolean> {
+    let q = this.db
       .updateTable('orders')
       .set(set)
       .where('id', '=', id)
       .where('status', 'in', from)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
+      .where('deleted_at', 'is', null);
+    if (also.notRevoked) q = q.where('revoked_at', 'is', null);
+    if (also.unitReturned !== undefined) q = q.where('unit_returned', '=', also.unitReturned);
+    const r = await q.executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 
