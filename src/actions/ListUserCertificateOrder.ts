@@ -3,7 +3,9 @@ import { findProduct } from '../domain/products.js';
 import { splitNames } from '../domain/orders.js';
 import { Errors } from '../rpc/errors.js';
 import type { CertificateRow, OrderRow } from '../store/orders.js';
-import { optionalEnum, optionalInt, optionalString } from './params.js';
+import { orderInstanceId } from '../domain/certificates.js';
+import { optionalEnum, optionalResourceGroupId, optionalString, pageBody, readPaging } from './params.js';
+import { certificateFields } from './repository.js';
 import type { Action } from './types.js';
 
 const STATUSES = [
@@ -17,9 +19,9 @@ const STATUSES = [
   'REVOKED',
 ] as const;
 const CERT_STATUSES: readonly string[] = ['ISSUED', 'WILLEXPIRED', 'EXPIRED'];
-export const MAX_SHOW_SIZE = 100;
+/** Loaded at once when ResourceGroupId filters application orders (see the handler). */
+const MAX_ORDERS_SCANNED = 1_000_000;
 
-const ymd = (t: number) => new Date(t).toISOString().slice(0, 10);
 const base36 = (n: number) => n.toString(36);
 
 function domainType(names: string[]): string {
@@ -57,7 +59,7 @@ function orderEntry(
   const notBefore = o.not_before === null ? null : Number(o.not_before);
   const notAfter = o.not_after === null ? null : Number(o.not_after);
   return {
-    InstanceId: `cas-order-${base36(Number(o.id))}`,
+    InstanceId: orderInstanceId(Number(o.id)),
     OrderId: Number(o.id),
     AliyunOrderId: Number(o.plan_id),
     PartnerOrderId: `OPENCAS-${o.id}`,
@@ -76,31 +78,16 @@ function orderEntry(
     BuyDate: Number(o.created_at),
     ...(notBefore !== null ? { CertStartTime: notBefore } : {}),
     ...(notAfter !== null ? { CertEndTime: notAfter } : {}),
+    ...(o.resource_group_id ? { ResourceGroupId: o.resource_group_id } : {}),
   };
 }
 
 export function certificateEntry(c: CertificateRow, now: number) {
-  const notAfter = Number(c.not_after);
   return {
-    InstanceId:
-      c.source === 'upload' ? `cas-upload-${base36(Number(c.id))}` : `cas-cert-${base36(Number(c.id))}`,
     CertificateId: Number(c.id),
-    Name: c.name ?? `cert-${c.id}`,
     CommonName: c.common_name,
-    Sans: c.sans,
-    Issuer: c.issuer,
-    ...(c.org_name ? { OrgName: c.org_name } : {}),
-    ...(c.country ? { Country: c.country } : {}),
-    ...(c.province ? { Province: c.province } : {}),
-    ...(c.city ? { City: c.city } : {}),
-    StartDate: ymd(Number(c.not_before)),
-    EndDate: ymd(notAfter),
-    Expired: notAfter <= now,
+    ...certificateFields(c, now),
     Upload: c.source === 'upload',
-    Fingerprint: c.sha1,
-    Sha2: c.sha256,
-    SerialNo: c.serial_hex,
-    ...(c.resource_group_id ? { ResourceGroupId: c.resource_group_id } : {}),
   };
 }
 
@@ -113,18 +100,12 @@ export const ListUserCertificateOrder: Action = {
       optionalEnum(params, 'OrderType', ['CPACK', 'BUY', 'UPLOAD', 'CERT'] as const) ?? 'CPACK';
     const status = optionalEnum(params, 'Status', STATUSES);
     const keyword = optionalString(params, 'Keyword', { maxLength: 256 });
-    const currentPage = optionalInt(params, 'CurrentPage', 1, 1_000_000) ?? 1;
-    const showSize = optionalInt(params, 'ShowSize', 1, MAX_SHOW_SIZE) ?? 50;
-    optionalString(params, 'ResourceGroupId', { maxLength: 128 });
+    const paging = readPaging(params, 50);
+    const { offset, showSize } = paging;
+    const resourceGroupId = optionalResourceGroupId(params);
     const now = s.clock.now();
     const willExpireMs = s.config.willExpireMs;
-    const offset = (currentPage - 1) * showSize;
-    const page = (total: number, list: unknown[]) => ({
-      TotalCount: total,
-      CurrentPage: currentPage,
-      ShowSize: showSize,
-      CertificateOrderList: list,
-    });
+    const page = (total: number, list: unknown[]) => pageBody(paging, total, 'CertificateOrderList', list);
 
     if (orderType === 'CERT' || orderType === 'UPLOAD') {
       if (status && !CERT_STATUSES.includes(status)) {
@@ -133,11 +114,12 @@ export const ListUserCertificateOrder: Action = {
           `${status} applies to orders (CPACK, BUY), not to certificates (${orderType})`,
         );
       }
-      const r = await s.store.certificates.list({
+      const r = await s.store.repository.list({
         accountUid: ctx.accountUid,
         uploadOnly: orderType === 'UPLOAD',
         status,
         keyword,
+        resourceGroupId,
         now,
         willExpireMs,
         offset,
@@ -150,8 +132,9 @@ export const ListUserCertificateOrder: Action = {
     }
     if (orderType === 'BUY') {
       // Plans stand in for purchase orders: they are what the account bought.
+      // Plans (purchases) belong to no resource group.
       const all =
-        status === undefined || status === 'PAYED'
+        resourceGroupId === undefined && (status === undefined || status === 'PAYED')
           ? await listPlans(s, ctx.accountUid, { ensureStarter: true })
           : [];
       const plans = all
@@ -178,15 +161,17 @@ export const ListUserCertificateOrder: Action = {
       });
       return page(plans.length, rows);
     }
-    const r = await s.store.orders.list({
-      accountUid: ctx.accountUid,
-      status,
-      keyword,
-      now,
-      willExpireMs,
-      offset,
-      limit: showSize,
-    });
+    const filter = { accountUid: ctx.accountUid, status, keyword, now, willExpireMs };
+    if (resourceGroupId !== undefined) {
+      // The order store does not filter by resource group yet: page the account's matching orders here.
+      const all = await s.store.orders.list({ ...filter, offset: 0, limit: MAX_ORDERS_SCANNED });
+      const inGroup = all.rows.filter((o) => o.resource_group_id === resourceGroupId);
+      return page(
+        inGroup.length,
+        inGroup.slice(offset, offset + showSize).map((o) => orderEntry(o, now, willExpireMs)),
+      );
+    }
+    const r = await s.store.orders.list({ ...filter, offset, limit: showSize });
     return page(
       r.total,
       r.rows.map((o) => orderEntry(o, now, willExpireMs)),

@@ -1,13 +1,20 @@
 /** What the three Create* actions and the renewal share: reading names, CSRs, contacts and products. */
+import { lastUsedContact } from '../domain/contacts.js';
 import type { Services } from '../domain/context.js';
-import { NameError, normalizeDomain } from '../domain/names.js';
+import { NameError, normalizeDomain, type NormalizedName } from '../domain/names.js';
 import type { Contact } from '../domain/orders.js';
 import { findProduct, PRODUCTS, type Product } from '../domain/products.js';
 import { parseCsr, type ParsedCsr } from '../pki/csr.js';
-import { PkiError } from '../pki/errors.js';
 import { Errors } from '../rpc/errors.js';
 import type { Params } from '../rpc/params.js';
-import { optionalEmail, optionalEnum, optionalPhone, optionalString, requiredString } from './params.js';
+import {
+  fromPki,
+  optionalEmail,
+  optionalEnum,
+  optionalPhone,
+  optionalString,
+  requiredString,
+} from './params.js';
 import { DEFAULT_PRODUCT_CODE } from '../domain/products.js';
 
 export const DV_CODES = PRODUCTS.filter((p) => p.validation === 'DV').map((p) => p.code);
@@ -18,6 +25,17 @@ export function readProduct(params: Params, allowed: readonly string[]): Product
   return findProduct(code)!;
 }
 
+/** One name normalised (lower case, no final dot), or InvalidParameter naming `param` with the reason. */
+export function normalizeName(raw: string, param: string): NormalizedName {
+  try {
+    return normalizeDomain(raw);
+  } catch (err) {
+    if (err instanceof NameError)
+      throw Errors.invalidParameter(param, `"${raw.slice(0, 300)}": ${err.message}`);
+    throw err;
+  }
+}
+
 /** Normalises names and checks them against the product (decisions.md 7); errors name `param`. */
 export function checkNames(raw: string[], product: Product, param: string, maxNames: number): string[] {
   if (raw.length === 0) throw Errors.missingParameter(param);
@@ -25,14 +43,7 @@ export function checkNames(raw: string[], product: Product, param: string, maxNa
     throw Errors.invalidParameter(param, `at most ${maxNames} names may be given, got ${raw.length}`);
   const names: string[] = [];
   for (const r of raw) {
-    let n;
-    try {
-      n = normalizeDomain(r);
-    } catch (err) {
-      if (err instanceof NameError)
-        throw Errors.invalidParameter(param, `"${r.slice(0, 300)}": ${err.message}`);
-      throw err;
-    }
+    const n = normalizeName(r, param);
     if (product.names === 'wildcard' && !n.wildcard) {
       throw Errors.invalidParameter(
         param,
@@ -67,12 +78,7 @@ export function readDomainList(params: Params, product: Product, maxNames: numbe
 export async function readCsr(params: Params, required: boolean): Promise<ParsedCsr | undefined> {
   const text = required ? requiredString(params, 'Csr') : optionalString(params, 'Csr');
   if (text === undefined) return undefined;
-  try {
-    return await parseCsr(text);
-  } catch (err) {
-    if (err instanceof PkiError) throw Errors.invalidParameter('Csr', err.message);
-    throw err;
-  }
+  return fromPki('Csr', () => parseCsr(text));
 }
 
 export function readValidateType(params: Params, required: boolean): 'DNS' | 'FILE' | undefined {
@@ -101,7 +107,10 @@ export function checkMethod(method: 'DNS' | 'FILE', names: string[]): void {
   }
 }
 
-/** The contact of the account's most recent order, the package call's default (api.md 4.4). */
+/**
+ * The package call's default contact (api.md 4.4): the account's most recently used contact (ListContact),
+ * and the company name of its most recent order.
+ */
 export async function latestContact(s: Services, accountUid: number): Promise<Contact> {
   const recent = await s.store.orders.list({
     accountUid,
@@ -110,15 +119,8 @@ export async function latestContact(s: Services, accountUid: number): Promise<Co
     offset: 0,
     limit: 1,
   });
-  const o = recent.rows[0];
-  return o
-    ? {
-        username: o.username ?? undefined,
-        email: o.email ?? undefined,
-        phone: o.phone ?? undefined,
-        companyName: o.company_name ?? undefined,
-      }
-    : {};
+  const companyName = recent.rows[0]?.company_name ?? undefined;
+  return { ...(await lastUsedContact(s, accountUid)), ...(companyName ? { companyName } : {}) };
 }
 
 export const actorOf = (accessKeyId: string) => `api:${accessKeyId}`;

@@ -8,6 +8,17 @@ import { DescribeCertificateState } from './DescribeCertificateState.js';
 import { DescribePackageState } from './DescribePackageState.js';
 import { ListUserCertificateOrder } from './ListUserCertificateOrder.js';
 import { RenewCertificateOrderForPackageRequest } from './RenewCertificateOrderForPackageRequest.js';
+import { UploadUserCertificate } from './UploadUserCertificate.js';
+import { GetUserCertificateDetail } from './GetUserCertificateDetail.js';
+import { DeleteUserCertificate } from './DeleteUserCertificate.js';
+import { CreateCsr } from './CreateCsr.js';
+import { UploadCsr } from './UploadCsr.js';
+import { ListCsr } from './ListCsr.js';
+import { GetCsrDetail } from './GetCsrDetail.js';
+import { UpdateCsr } from './UpdateCsr.js';
+import { DeleteCsr } from './DeleteCsr.js';
+import { ListContact } from './ListContact.js';
+import { MoveResourceGroup } from './MoveResourceGroup.js';
 import type { Action } from './types.js';
 
 /** Every action this server answers, by name. */
@@ -23,5 +34,16 @@ export const ACTIONS: ReadonlyMap<string, Action> = new Map(
     DeleteCertificateRequest,
     RenewCertificateOrderForPackageRequest,
     ListUserCertificateOrder,
+    UploadUserCertificate,
+    GetUserCertificateDetail,
+    DeleteUserCertificate,
+    CreateCsr,
+    UploadCsr,
+    ListCsr,
+    GetCsrDetail,
+    UpdateCsr,
+    DeleteCsr,
+    ListContact,
+    MoveResourceGroup,
   ].map((a) => [a.name, a]),
 );

@@ -1,3 +1,4 @@
+import { PkiError } from '../pki/errors.js';
 import { Errors } from '../rpc/errors.js';
 import type { Params } from '../rpc/params.js';
 
@@ -111,4 +112,59 @@ export function optionalPhone(params: Params, name: string): string | undefined 
   if (v !== undefined && !/^\+?[0-9*][0-9* ()-]{2,30}$/.test(v))
     throw Errors.invalidParameter(name, `"${v}" is not a phone number`);
   return v;
+}
+
+/** `true` or `false` (any case, as the SDKs send booleans); anything else is InvalidParameter. */
+export function optionalBool(params: Params, name: string): boolean | undefined {
+  const v = optionalString(params, name, { maxLength: 16 });
+  if (v === undefined) return undefined;
+  if (/^true$/i.test(v)) return true;
+  if (/^false$/i.test(v)) return false;
+  throw Errors.invalidParameter(name, `"${v}" is not true or false`);
+}
+
+/** The largest ShowSize of every list action; CurrentPage counts from 1. */
+export const MAX_SHOW_SIZE = 100;
+const MAX_CURRENT_PAGE = 1_000_000;
+
+export interface Paging {
+  currentPage: number;
+  showSize: number;
+  offset: number;
+}
+
+/**
+ * CurrentPage (1 to 1,000,000, default 1) and ShowSize (1 to 100, default `defaultSize`), the same for every
+ * list action: a value out of range is InvalidParameter naming it, never a silent fallback.
+ */
+export function readPaging(params: Params, defaultSize: number): Paging {
+  const currentPage = optionalInt(params, 'CurrentPage', 1, MAX_CURRENT_PAGE) ?? 1;
+  const showSize = optionalInt(params, 'ShowSize', 1, MAX_SHOW_SIZE) ?? defaultSize;
+  return { currentPage, showSize, offset: (currentPage - 1) * showSize };
+}
+
+/** A page in the response shape every list action shares. */
+export function pageBody(paging: Paging, total: number, listName: string, list: unknown[]) {
+  return { TotalCount: total, CurrentPage: paging.currentPage, ShowSize: paging.showSize, [listName]: list };
+}
+
+/** `rg-` followed by letters, digits, `-` or `_`, at most 64 characters in all. */
+export function optionalResourceGroupId(params: Params, name = 'ResourceGroupId'): string | undefined {
+  const v = optionalString(params, name, { maxLength: 64 });
+  if (v !== undefined && !/^rg-[A-Za-z0-9_-]+$/.test(v))
+    throw Errors.invalidParameter(
+      name,
+      `"${v}" is not a resource group id (rg- followed by letters and digits)`,
+    );
+  return v;
+}
+
+/** Runs a pki/ reader on a parameter's text: its PkiError becomes InvalidParameter naming the parameter. */
+export function fromPki<T>(name: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof PkiError) throw Errors.invalidParameter(name, err.message);
+    throw err;
+  }
 }

@@ -8,6 +8,7 @@ import { Errors } from '../rpc/errors.js';
 import type { OrderRow } from '../store/orders.js';
 import type { OrderStatus } from '../store/schema.js';
 import { newToken } from '../validation/index.js';
+import { recordContact } from './contacts.js';
 import type { Services } from './context.js';
 import { ensureStarterPlan } from './plans.js';
 import { findProduct, type Product } from './products.js';
@@ -33,6 +34,8 @@ export interface NewOrder {
   contact: Contact;
   tags: Array<{ key: string; value: string }>;
   renewedFrom?: number;
+  /** A renewal stays in the resource group of the order it renews. */
+  resourceGroupId?: string | null;
 }
 
 /** The CA/Browser Forum reuse period of a validation on a date (decisions.md 15). */
@@ -137,7 +140,9 @@ export async function createOrder(
       deleted_at: null,
       created_at: now,
       updated_at: now,
+      resource_group_id: input.resourceGroupId ?? null,
     });
+    await recordContact(tx, accountUid, input.contact, now);
     await tx.orders.addEvent({
       order_id: id,
       account_uid: accountUid,
@@ -359,6 +364,7 @@ export async function renewOrder(
     },
     tags,
     renewedFrom: order.id,
+    resourceGroupId: order.resource_group_id,
   });
 }
 
@@ -413,7 +419,7 @@ export async function issueOrder(s: Services, order: OrderRow, actor: string): P
   });
   const info = describeCertificate(issued.leafPem);
   const certId = randomId();
-  if (keyPem) keySealed = s.masterKey.seal(keyPem, `certificate-key:${certId}`);
+  if (keyPem) keySealed = s.masterKey.seal(keyPem, certificateKeyContext(certId));
   return s.store.transaction(async (tx) => {
     const ok = await tx.orders.update(order.id, ['process'], {
       status: 'certificate',
@@ -446,10 +452,12 @@ export async function issueOrder(s: Services, order: OrderRow, actor: string): P
       country: info.country ?? null,
       province: info.province ?? null,
       city: info.city ?? null,
-      resource_group_id: null,
+      resource_group_id: order.resource_group_id,
       revoked_at: null,
       revoke_reason: null,
       created_at: now,
+      deleted_at: null,
+      tags: null,
     });
     await tx.plans.addIssued(Number(order.plan_id));
     await tx.orders.addEvent({
@@ -466,9 +474,12 @@ export async function issueOrder(s: Services, order: OrderRow, actor: string): P
   });
 }
 
-/** The key of a service-generated certificate, unsealed. */
+/** What a certificate's sealed key is bound to (secrets.ts), issued or uploaded. */
+export const certificateKeyContext = (certId: number) => `certificate-key:${certId}`;
+
+/** The key of a certificate (service-generated or uploaded), unsealed. */
 export function certificateKey(s: Services, certId: number, sealed: string | null): string | undefined {
-  return sealed ? s.masterKey.openString(sealed, `certificate-key:${certId}`) : undefined;
+  return sealed ? s.masterKey.openString(sealed, certificateKeyContext(certId)) : undefined;
 }
 
 export { splitNames };

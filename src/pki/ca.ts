@@ -1,14 +1,15 @@
-import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import {
   certificatePublicKey,
   derToPem,
   keyIdentifierHex,
   parseCertificateDer,
   pemToDer,
+  sameName,
   splitPemBlocks,
 } from './certificate.js';
 import { PkiError } from './errors.js';
-import { describeKey, sameKey } from './keys.js';
+import { describeKey, readPrivateKey, sameKey, webKeyParams, type SigningAlgorithm } from './keys.js';
 import { webcrypto, x509 } from './x509.js';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -91,28 +92,6 @@ function floorToSecond(ms: number): number {
 
 function caName(cn: string, org: string): x509.Name {
   return new x509.Name([{ O: [{ utf8String: org }] }, { CN: [{ utf8String: cn }] }]);
-}
-
-interface SigningAlgorithm {
-  name: string;
-  hash: string;
-}
-
-function webKeyParams(key: KeyObject): {
-  importParams: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams;
-  signing: SigningAlgorithm;
-} {
-  const { algorithm, size } = describeKey(key);
-  if (algorithm === 'EC') {
-    if (size !== 256 && size !== 384)
-      throw new PkiError('the CA key must be RSA, or ECDSA on P-256 or P-384');
-    const hash = size === 384 ? 'SHA-384' : 'SHA-256';
-    return { importParams: { name: 'ECDSA', namedCurve: `P-${size}` }, signing: { name: 'ECDSA', hash } };
-  }
-  return {
-    importParams: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-    signing: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-  };
 }
 
 async function generateCaKeys(
@@ -205,16 +184,12 @@ export async function createCa(opts: CreateCaOptions): Promise<CaFiles> {
   };
 }
 
-function readPrivateKey(pem: string, which: string): KeyObject {
-  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(pem)) {
-    throw new PkiError(`the ${which} key is encrypted`);
-  }
+function readCaKey(pem: string, which: string): KeyObject {
   try {
-    const key = createPrivateKey({ key: pem.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n'), format: 'pem' });
-    if (key.type !== 'private') throw new Error('not private');
-    return key;
-  } catch {
-    throw new PkiError(`the ${which} key is not a readable PEM private key`);
+    return readPrivateKey(pem).key;
+  } catch (err) {
+    if (err instanceof PkiError) throw new PkiError(`the ${which} key: ${err.message}`);
+    throw err;
   }
 }
 
@@ -222,10 +197,6 @@ function readCertificate(pem: string, which: string): x509.X509Certificate {
   const block = splitPemBlocks(pem, 'CERTIFICATE')[0];
   if (block === undefined) throw new PkiError(`the ${which} certificate is not a PEM certificate`);
   return parseCertificateDer(pemToDer(block), `the ${which} certificate`);
-}
-
-function sameName(a: x509.Name, b: x509.Name): boolean {
-  return Buffer.from(a.toArrayBuffer()).equals(Buffer.from(b.toArrayBuffer()));
 }
 
 /** A name the leaf may carry: an ASCII DNS name (A-labels), optionally with one leading '*.' label. */
@@ -269,14 +240,14 @@ export class CertificateAuthority {
   static async load(files: CaFiles): Promise<CertificateAuthority> {
     const root = readCertificate(files.rootCertPem, 'root');
     const intermediate = readCertificate(files.intermediateCertPem, 'intermediate');
-    const interKey = readPrivateKey(files.intermediateKeyPem, 'intermediate');
+    const interKey = readCaKey(files.intermediateKeyPem, 'intermediate');
 
     const interPublic = certificatePublicKey(intermediate);
     if (!sameKey(interKey, interPublic)) {
       throw new PkiError('the intermediate key does not match the intermediate certificate');
     }
     if (files.rootKeyPem.trim() !== '') {
-      const rootKey = readPrivateKey(files.rootKeyPem, 'root');
+      const rootKey = readCaKey(files.rootKeyPem, 'root');
       if (!sameKey(rootKey, certificatePublicKey(root))) {
         throw new PkiError('the root key does not match the root certificate');
       }
@@ -295,7 +266,7 @@ export class CertificateAuthority {
     const bc = intermediate.getExtension(x509.BasicConstraintsExtension);
     if (!bc || !bc.ca) throw new PkiError('the intermediate certificate is not a CA certificate');
 
-    const { importParams, signing } = webKeyParams(interKey);
+    const { importParams, signing } = webKeyParams(interKey, 'the CA key');
     const signingKey = await webcrypto.subtle.importKey(
       'pkcs8',
       interKey.export({ type: 'pkcs8', format: 'der' }),

@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { PkiError } from './errors.js';
 import { describeKey } from './keys.js';
+import { pemToDer, splitPemBlocks } from './pem.js';
 import { x509 } from './x509.js';
 
 export interface CertificateInfo {
@@ -28,68 +29,7 @@ export interface CertificateInfo {
   city?: string;
 }
 
-const BASE64_BODY = /^[A-Za-z0-9+/]+={0,2}$/;
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Wraps DER bytes as one PEM block: '\n' endings, 64-column base64, a final '\n'. */
-export function derToPem(der: Uint8Array | ArrayBuffer, label: string): string {
-  const b64 = Buffer.from(der instanceof ArrayBuffer ? new Uint8Array(der) : der).toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
-}
-
-/** The DER bytes of one normalised PEM block (as splitPemBlocks returns them). */
-export function pemToDer(block: string): Buffer {
-  const body = block
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('-----') && !line.includes(':'))
-    .join('');
-  return Buffer.from(body, 'base64');
-}
-
-/**
- * Every `-----BEGIN <label>-----` ... `-----END <label>-----` block of the text, normalised: '\n' line endings,
- * the base64 body re-wrapped at 64 columns, a final '\n'. Tolerates CRLF, a BOM, text around the blocks,
- * trailing spaces and odd line lengths. A block whose body is not valid base64 (for example a truncated one)
- * is left out. RFC 1421 header lines (such as `Proc-Type: 4,ENCRYPTED`) are kept, followed by a blank line.
- */
-export function splitPemBlocks(text: string, label: string): string[] {
-  const normalised = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
-  const l = escapeRegExp(label);
-  // The body may not run into another BEGIN line: a block cut short (no END) is skipped, not merged.
-  const re = new RegExp(`-----BEGIN ${l}-----((?:(?!-----BEGIN )[^])*?)-----END ${l}-----`, 'g');
-  const blocks: string[] = [];
-  for (const m of normalised.matchAll(re)) {
-    const inner = m[1] ?? '';
-    const lines = inner.split('\n').map((line) => line.trim());
-    const headers: string[] = [];
-    let i = 0;
-    while (i < lines.length && lines[i] === '') i++;
-    if (i < lines.length && (lines[i] ?? '').includes(':')) {
-      while (i < lines.length && lines[i] !== '') {
-        const line = lines[i] ?? '';
-        // A continuation line of a header starts with white space, which trim() removed.
-        if (line.includes(':') || headers.length === 0) headers.push(line);
-        else headers[headers.length - 1] += ` ${line}`;
-        i++;
-      }
-    }
-    const body = lines.slice(i).join('').replace(/\s+/g, '');
-    if (body === '' || body.length % 4 !== 0 || !BASE64_BODY.test(body)) continue;
-    const der = Buffer.from(body, 'base64');
-    if (der.length === 0) continue;
-    let pem = derToPem(der, label);
-    if (headers.length > 0) {
-      pem = pem.replace('-----\n', `-----\n${headers.join('\n')}\n\n`);
-    }
-    blocks.push(pem);
-  }
-  return blocks;
-}
+export { derToPem, pemToDer, splitPemBlocks } from './pem.js';
 
 /** One DER element: its tag, where its contents start and where it ends (exclusive). */
 export interface Tlv {
@@ -143,7 +83,8 @@ export function keyIdentifierHex(spki: Uint8Array): string {
     .digest('hex');
 }
 
-function lastField(name: x509.Name, field: string): string | undefined {
+/** The last value of a subject or issuer field (CN, O, C...), undefined when absent or empty. */
+export function lastField(name: x509.Name, field: string): string | undefined {
   const values = name.getField(field);
   const v = values[values.length - 1];
   return v === undefined || v === '' ? undefined : v;
@@ -179,6 +120,11 @@ export function parseCertificateDer(der: Uint8Array, what = 'the text'): x509.X5
   } catch {
     throw fail;
   }
+}
+
+/** True when two distinguished names are the same DER. */
+export function sameName(a: x509.Name, b: x509.Name): boolean {
+  return Buffer.from(a.toArrayBuffer()).equals(Buffer.from(b.toArrayBuffer()));
 }
 
 /** The public key of a certificate as a node:crypto KeyObject. */

@@ -1,8 +1,9 @@
 import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { derToPem, isSingleDerSequence, pemToDer, readTlv, sanNames, splitPemBlocks } from './certificate.js';
+import { isSingleDerSequence, lastField, readTlv, sanNames } from './certificate.js';
+import { derToPem, scanPem } from './pem.js';
 import { PkiError } from './errors.js';
-import { keyTypeName } from './keys.js';
-import { x509 } from './x509.js';
+import { keyTypeName, webKeyParams } from './keys.js';
+import { webcrypto, x509 } from './x509.js';
 
 export interface ParsedCsr {
   /** Normalised: one CERTIFICATE REQUEST block, '\n' endings, 64-column body, ending in '\n'. */
@@ -16,6 +17,16 @@ export interface ParsedCsr {
   keyAlgorithm: 'RSA' | 'EC';
   /** RSA modulus bits, or 256/384 for EC. */
   keySize: number;
+  /** The other subject fields (the last of each), when present. */
+  subject: CsrSubjectFields;
+}
+
+export interface CsrSubjectFields {
+  country?: string;
+  province?: string;
+  locality?: string;
+  organization?: string;
+  organizationalUnit?: string;
 }
 
 const NOT_A_CSR = 'the text is not a PEM certificate request';
@@ -85,18 +96,20 @@ function signatureVerifies(
   }
 }
 
-function findCsrBlock(text: string): string {
-  const blocks = [
-    ...splitPemBlocks(text, 'CERTIFICATE REQUEST'),
-    ...splitPemBlocks(text, 'NEW CERTIFICATE REQUEST'),
-  ];
-  if (blocks.length > 1) throw new PkiError('the text holds more than one certificate request');
-  const block = blocks[0];
-  if (block !== undefined) return block;
-  if (/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/.test(text)) {
+const CSR_LABELS = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];
+
+function findCsrBlock(text: string): Buffer {
+  const { blocks, broken } = scanPem(text);
+  const bad = broken.find((b) => CSR_LABELS.includes(b.label));
+  if (bad) throw new PkiError(`${NOT_A_CSR} (${bad.message})`);
+  const csrs = blocks.filter((b) => CSR_LABELS.includes(b.label));
+  if (csrs.length > 1) throw new PkiError('the text holds more than one certificate request');
+  const block = csrs[0];
+  if (block !== undefined) return block.der;
+  if (blocks.some((b) => b.label.endsWith('CERTIFICATE'))) {
     throw new PkiError(`${NOT_A_CSR} (it holds a certificate)`);
   }
-  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
+  if (blocks.some((b) => b.label.endsWith('PRIVATE KEY'))) {
     throw new PkiError(`${NOT_A_CSR} (it holds a private key)`);
   }
   throw new PkiError(NOT_A_CSR);
@@ -143,8 +156,7 @@ function checkKey(publicKey: KeyObject): { keyAlgorithm: 'RSA' | 'EC'; keySize: 
  */
 export function parseCsr(pem: string): ParsedCsr {
   if (typeof pem !== 'string') throw new PkiError(NOT_A_CSR);
-  const block = findCsrBlock(pem);
-  const der = pemToDer(block);
+  const der = findCsrBlock(pem);
   if (!isSingleDerSequence(der)) throw new PkiError(NOT_A_CSR);
 
   let csr: x509.Pkcs10CertificateRequest;
@@ -185,5 +197,72 @@ export function parseCsr(pem: string): ParsedCsr {
     throw new PkiError("the CSR's subjectAltName extension cannot be read");
   }
 
-  return { pem: derToPem(der, 'CERTIFICATE REQUEST'), commonName, sans, publicKey, keyAlgorithm, keySize };
+  const subjectFields: CsrSubjectFields = {};
+  const fields = [
+    ['country', 'C'],
+    ['province', 'ST'],
+    ['locality', 'L'],
+    ['organization', 'O'],
+    ['organizationalUnit', 'OU'],
+  ] as const;
+  for (const [key, short] of fields) {
+    const v = lastField(subject, short);
+    if (v !== undefined) subjectFields[key] = v;
+  }
+  return {
+    pem: derToPem(der, 'CERTIFICATE REQUEST'),
+    commonName,
+    sans,
+    publicKey,
+    keyAlgorithm,
+    keySize,
+    subject: subjectFields,
+  };
+}
+
+export interface CsrSubject extends CsrSubjectFields {
+  commonName: string;
+}
+
+/**
+ * Builds and signs a PKCS#10 request for a key pair the service made: the subject from `subject` (C as a
+ * PrintableString, the rest UTF-8), every name of `names` as a dNSName in the subjectAltName extension.
+ * Returns the normalised PEM.
+ */
+export async function buildCsr(subject: CsrSubject, names: string[], privateKey: KeyObject): Promise<string> {
+  const { importParams, signing } = webKeyParams(privateKey, 'the CSR key');
+  const publicKey = createPublicKey(privateKey);
+  const keys = {
+    privateKey: await webcrypto.subtle.importKey(
+      'pkcs8',
+      privateKey.export({ type: 'pkcs8', format: 'der' }),
+      importParams,
+      false,
+      ['sign'],
+    ),
+    publicKey: await webcrypto.subtle.importKey(
+      'spki',
+      publicKey.export({ type: 'spki', format: 'der' }),
+      importParams,
+      true,
+      ['verify'],
+    ),
+  };
+  const utf8 = (v: string) => [{ utf8String: v }];
+  const rdns: x509.JsonNameParams = [];
+  if (subject.country !== undefined) rdns.push({ C: [{ printableString: subject.country }] });
+  if (subject.province !== undefined) rdns.push({ ST: utf8(subject.province) });
+  if (subject.locality !== undefined) rdns.push({ L: utf8(subject.locality) });
+  if (subject.organization !== undefined) rdns.push({ O: utf8(subject.organization) });
+  if (subject.organizationalUnit !== undefined) rdns.push({ OU: utf8(subject.organizationalUnit) });
+  rdns.push({ CN: utf8(subject.commonName) });
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: new x509.Name(rdns),
+    keys,
+    signingAlgorithm: signing,
+    extensions: names.length
+      ? [new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value })))]
+      : [],
+  });
+  return derToPem(csr.rawData, 'CERTIFICATE REQUEST');
 }

@@ -1,5 +1,13 @@
-import { createPublicKey, generateKeyPair as generateKeyPairCallback, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair as generateKeyPairCallback,
+  type KeyObject,
+} from 'node:crypto';
 import { PkiError } from './errors.js';
+import { derToPem, normalisePemText, scanPem } from './pem.js';
+import type { webcrypto } from './x509.js';
 
 export type KeyAlgorithm = 'RSA' | 'EC';
 
@@ -119,4 +127,108 @@ export function sameKey(a: KeyObject, b: KeyObject): boolean {
   const db = pb.asymmetricKeyDetails ?? {};
   if (da.namedCurve !== db.namedCurve || da.modulusLength !== db.modulusLength) return false;
   return pa.equals(pb);
+}
+
+export interface SigningAlgorithm {
+  name: string;
+  hash: string;
+}
+
+/** How WebCrypto imports a key and signs with it: RSASSA-PKCS1-v1_5 SHA-256, or ECDSA with the curve's hash. */
+export function webKeyParams(
+  key: KeyObject,
+  what: string,
+): {
+  importParams: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams;
+  signing: SigningAlgorithm;
+} {
+  const { algorithm, size } = describeKey(key);
+  if (algorithm === 'EC') {
+    if (size !== 256 && size !== 384) throw new PkiError(`${what} must be RSA, or ECDSA on P-256 or P-384`);
+    const hash = size === 384 ? 'SHA-384' : 'SHA-256';
+    return { importParams: { name: 'ECDSA', namedCurve: `P-${size}` }, signing: { name: 'ECDSA', hash } };
+  }
+  return {
+    importParams: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+    signing: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+  };
+}
+
+/** The SHA-256 of a key's DER SubjectPublicKeyInfo, 64 upper-case hex digits (ListCsr's KeySha2). */
+export function publicKeySha256(key: KeyObject): string {
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  return createHash('sha256')
+    .update(pub.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .toUpperCase();
+}
+
+export interface PrivateKeyInfo {
+  key: KeyObject;
+  algorithm: KeyAlgorithm;
+  size: number;
+  /**
+   * The key as one normalised PEM block in the structure it came in, labelled by that structure (what the
+   * DER holds, whatever the label said): `PRIVATE KEY` (PKCS#8), `RSA PRIVATE KEY` (PKCS#1) or
+   * `EC PRIVATE KEY` (SEC1).
+   */
+  pem: string;
+}
+
+const PRIVATE_KEY_FORMATS = [
+  { type: 'pkcs8', label: 'PRIVATE KEY' },
+  { type: 'pkcs1', label: 'RSA PRIVATE KEY' },
+  { type: 'sec1', label: 'EC PRIVATE KEY' },
+] as const;
+const NOT_A_KEY = 'the text is not a readable PEM private key';
+const ENCRYPTED =
+  'the private key is encrypted; give it unencrypted (for example `openssl pkey -in key.pem -out plain.pem`)';
+
+/**
+ * Reads one unencrypted private key from PEM text (through the shared PEM reader): PKCS#1, PKCS#8 or SEC1,
+ * the structure read from the key itself rather than its label; an `EC PARAMETERS` block and text around
+ * the key are ignored. RSA and EC keys only. Every refusal is a PkiError saying why: encrypted, a public key,
+ * a certificate, several keys, broken armour, an unsupported algorithm.
+ */
+export function readPrivateKey(text: string): PrivateKeyInfo {
+  const normalised = normalisePemText(text);
+  if (
+    /-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(normalised) ||
+    /Proc-Type:\s*4\s*,\s*ENCRYPTED/i.test(normalised)
+  )
+    throw new PkiError(ENCRYPTED);
+  const { blocks, broken } = scanPem(normalised);
+  const keys = blocks.filter((b) => b.label.endsWith('PRIVATE KEY'));
+  if (keys.length === 0) {
+    const bad = broken.find((b) => b.label.endsWith('PRIVATE KEY'));
+    if (bad) throw new PkiError(`${NOT_A_KEY} (${bad.message})`);
+    if (blocks.some((b) => b.label.endsWith('PUBLIC KEY')))
+      throw new PkiError('the text holds a public key, not a private key');
+    if (blocks.some((b) => b.label.endsWith('CERTIFICATE')))
+      throw new PkiError('the text holds a certificate, not a private key');
+    throw new PkiError(NOT_A_KEY);
+  }
+  if (keys.length > 1) throw new PkiError('the text holds more than one private key');
+  const block = keys[0]!;
+  if (block.label === 'OPENSSH PRIVATE KEY')
+    throw new PkiError('OpenSSH private keys are not accepted; give the key in PEM (PKCS#8, PKCS#1 or SEC1)');
+  for (const format of PRIVATE_KEY_FORMATS) {
+    let key: KeyObject;
+    try {
+      key = createPrivateKey({ key: block.der, format: 'der', type: format.type });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') throw new PkiError(ENCRYPTED);
+      continue;
+    }
+    let described;
+    try {
+      described = describeKey(key);
+    } catch (err) {
+      if (err instanceof PkiError)
+        throw new PkiError(`the private key: ${err.message}; only RSA and EC keys are accepted`);
+      throw err;
+    }
+    return { key, ...described, pem: derToPem(block.der, format.label) };
+  }
+  throw new PkiError(`${NOT_A_KEY} (the ${block.label} block is not a PKCS#8, PKCS#1 or SEC1 key)`);
 }

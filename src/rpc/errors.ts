@@ -109,4 +109,13 @@ export const Errors = {
   notFoundOrder: (orderId: number | string) =>
     new ApiError('NotFoundOrder', `The order ${orderId} does not exist.`, 404),
   orderStateError: (why: string) => new ApiError('OrderStateError', why, 403),
+  /** An unknown or another account's CertId or CsrId (decisions.md 5): `param` names the parameter. */
+  notFoundCertificate: (param: string, id: number | string) =>
+    new ApiError('NotFoundCertificate', `The resource ${param}=${id} does not exist.`, 404),
+  nameRepeat: (name: string) =>
+    new ApiError(
+      'NameRepeat',
+      `The specified parameter "Name" is not valid: a certificate named "${name}" already exists in this account.`,
+      400,
+    ),
 } as const;

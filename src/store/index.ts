@@ -4,6 +4,9 @@ import { CertificateStore, OrderStore } from './orders.js';
 import { MetaStore } from './meta.js';
 import { NonceStore } from './nonces.js';
 import { PlanStore } from './plans.js';
+import { ContactStore } from './contacts.js';
+import { CsrStore } from './csrs.js';
+import { RepositoryStore } from './repository.js';
 
 /** The storage authority: the only code that speaks SQL. */
 export class Store {
@@ -13,6 +16,9 @@ export class Store {
   readonly meta: MetaStore;
   readonly orders: OrderStore;
   readonly certificates: CertificateStore;
+  readonly repository: RepositoryStore;
+  readonly csrs: CsrStore;
+  readonly contacts: ContactStore;
 
   private constructor(readonly conn: Connection) {
     this.accounts = new AccountStore(conn.db);
@@ -21,6 +27,9 @@ export class Store {
     this.meta = new MetaStore(conn.db);
     this.orders = new OrderStore(conn.db);
     this.certificates = new CertificateStore(conn.db);
+    this.repository = new RepositoryStore(conn.db);
+    this.csrs = new CsrStore(conn.db);
+    this.contacts = new ContactStore(conn.db);
   }
 
   static async open(url: string): Promise<Store> {
@@ -50,8 +59,16 @@ export interface TxStores {
   plans: PlanStore;
   orders: OrderStore;
   certificates: CertificateStore;
+  repository: RepositoryStore;
+  contacts: ContactStore;
 }
 
 function txStores(db: Db): TxStores {
-  return { plans: new PlanStore(db), orders: new OrderStore(db), certificates: new CertificateStore(db) };
+  return {
+    plans: new PlanStore(db),
+    orders: new OrderStore(db),
+    certificates: new CertificateStore(db),
+    repository: new RepositoryStore(db),
+    contacts: new ContactStore(db),
+  };
 }

@@ -80,6 +80,8 @@ export interface OrdersTable {
   deleted_at: number | null;
   created_at: number;
   updated_at: number;
+  /** MoveResourceGroup's label (migration 0003). */
+  resource_group_id: string | null;
 }
 
 export interface CertificatesTable {
@@ -109,6 +111,10 @@ export interface CertificatesTable {
   revoked_at: number | null;
   revoke_reason: string | null;
   created_at: number;
+  /** DeleteUserCertificate (migration 0003): the row stays for its order's record, without its key. */
+  deleted_at: number | null;
+  /** Tags given at upload, JSON (migration 0003). */
+  tags: string | null;
 }
 
 export interface OrderEventsTable {
@@ -130,6 +136,42 @@ export interface DomainValidationsTable {
   validated_at: number;
 }
 
+export interface CsrsTable {
+  id: number;
+  account_uid: number;
+  /** `create` (CreateCsr: the service made the key) or `upload` (UploadCsr). */
+  source: 'create' | 'upload';
+  name: string | null;
+  csr_pem: string;
+  key_sealed: string | null;
+  /** `RSA` or `ECC`, as ListCsr reports it. */
+  algorithm: string;
+  key_size: number;
+  /** SHA-256 of the DER SubjectPublicKeyInfo, upper-case hex. */
+  key_sha256: string;
+  common_name: string;
+  /** Comma-separated DNS SANs of the CSR, lower-cased, de-duplicated. */
+  sans: string;
+  country_code: string | null;
+  province: string | null;
+  locality: string | null;
+  corp_name: string | null;
+  department: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ContactsTable {
+  id: number;
+  account_uid: number;
+  /** '' when the application gave none. */
+  name: string;
+  email: string;
+  mobile: string;
+  created_at: number;
+  last_used_at: number;
+}
+
 export interface Database {
   orders: OrdersTable;
   certificates: CertificatesTable;
@@ -140,4 +182,6 @@ export interface Database {
   access_keys: AccessKeysTable;
   plans: PlansTable;
   nonces: NoncesTable;
+  csrs: CsrsTable;
+  contacts: ContactsTable;
 }

@@ -1,0 +1,151 @@
+/** The certificate repository: uploads, details, deletion and resource groups (api.md 5.1 to 5.3, 5.14). */
+import { randomId } from '../ids.js';
+import { chainEntries, type BundleCertificate, type OrderedBundle } from '../pki/bundle.js';
+import { Errors } from '../rpc/errors.js';
+import type { CertificateRow } from '../store/orders.js';
+import type { Services } from './context.js';
+import { certificateKeyContext } from './orders.js';
+
+const DAY = 86_400_000;
+
+/** Resource ids: `cas-upload-<base36>` and `cas-cert-<base36>` for certificates, `cas-order-<base36>` for orders. */
+export function certificateInstanceId(c: Pick<CertificateRow, 'id' | 'source'>): string {
+  return `cas-${c.source === 'upload' ? 'upload' : 'cert'}-${Number(c.id).toString(36)}`;
+}
+
+export function orderInstanceId(orderId: number): string {
+  return `cas-order-${orderId.toString(36)}`;
+}
+
+/** What an InstanceId (or a bare numeric id, or a `<CertId>-<region>` CertIdentifier) points at. */
+export function parseResourceId(
+  text: string,
+  regionId: string,
+): { kind: 'certificate' | 'order' | 'any'; id: number } | undefined {
+  const toId = (n: number) => (Number.isSafeInteger(n) && n > 0 ? n : undefined);
+  let m = /^cas-(upload|cert|order)-([0-9a-z]{1,11})$/.exec(text);
+  if (m) {
+    const id = toId(parseInt(m[2]!, 36));
+    return id === undefined ? undefined : { kind: m[1] === 'order' ? 'order' : 'certificate', id };
+  }
+  m = /^(\d{1,16})(-.+)?$/.exec(text);
+  if (m && (m[2] === undefined || m[2] === `-${regionId}`)) {
+    const id = toId(Number(m[1]));
+    return id === undefined ? undefined : { kind: m[2] ? 'certificate' : 'any', id };
+  }
+  return undefined;
+}
+
+export interface UploadInput {
+  name: string;
+  bundle: OrderedBundle;
+  /** The key, normalised PEM. */
+  keyPem: string;
+  resourceGroupId?: string;
+  tags: Array<{ key: string; value: string }>;
+}
+
+/**
+ * Stores an uploaded certificate: the leaf, its chain leaf first, the key sealed (decisions.md 20). A name
+ * the account already uses is NameRepeat, and nothing is stored.
+ */
+export async function uploadCertificate(
+  s: Services,
+  accountUid: number,
+  input: UploadInput,
+): Promise<CertificateRow> {
+  const id = randomId();
+  const leaf = input.bundle.leaf;
+  const row: CertificateRow = {
+    id,
+    account_uid: accountUid,
+    order_id: null,
+    source: 'upload',
+    name: input.name,
+    cert_pem: leaf.pem,
+    chain_pem: input.bundle.certificates
+      .slice(1)
+      .map((c: BundleCertificate) => c.pem)
+      .join(''),
+    key_sealed: s.masterKey.seal(input.keyPem, certificateKeyContext(id)),
+    common_name: leaf.subjectCommonName,
+    sans: leaf.sans.join(','),
+    serial_hex: leaf.serialHex,
+    issuer: leaf.issuerCommonName,
+    key_algorithm: leaf.keyAlgorithm,
+    key_size: leaf.keySize,
+    not_before: leaf.notBefore,
+    not_after: leaf.notAfter,
+    sha1: leaf.sha1Fingerprint,
+    sha256: leaf.sha256Fingerprint,
+    org_name: leaf.orgName ?? null,
+    country: leaf.country ?? null,
+    province: leaf.province ?? null,
+    city: leaf.city ?? null,
+    resource_group_id: input.resourceGroupId ?? null,
+    revoked_at: null,
+    revoke_reason: null,
+    created_at: s.clock.now(),
+    deleted_at: null,
+    tags: input.tags.length ? JSON.stringify(input.tags) : null,
+  };
+  if ((await s.store.repository.insertUpload(row)) === 'name-taken') throw Errors.nameRepeat(input.name);
+  return row;
+}
+
+/** A certificate of the account that is not deleted; another account's id is exactly like an unknown one. */
+export async function getCertificate(
+  s: Services,
+  accountUid: number,
+  certId: number,
+): Promise<CertificateRow> {
+  const row = await s.store.repository.find(accountUid, certId);
+  if (!row) throw Errors.notFoundCertificate('CertId', certId);
+  return row;
+}
+
+/**
+ * DeleteUserCertificate (api.md 5.3): an uploaded certificate at any time; an issued one only once expired or
+ * revoked, otherwise OrderStateError. The key is destroyed; the row stays as its order's record.
+ */
+export async function deleteCertificate(s: Services, accountUid: number, certId: number): Promise<void> {
+  const row = await getCertificate(s, accountUid, certId);
+  if (await s.store.repository.delete(accountUid, certId, s.clock.now())) return;
+  if (!(await s.store.repository.find(accountUid, certId)))
+    throw Errors.notFoundCertificate('CertId', certId);
+  throw Errors.orderStateError(
+    `The certificate ${certId} was issued by this service and is valid until ` +
+      `${new Date(Number(row.not_after)).toISOString().slice(0, 10)}: revoke it first ` +
+      `(CancelCertificateForPackageRequest on order ${row.order_id}) or delete it once it has expired.`,
+  );
+}
+
+/** GetUserCertificateDetail's CertChain: every certificate, leaf first, with the whole days it has left. */
+export function certificateChain(row: CertificateRow, now: number) {
+  return chainEntries(row.cert_pem + row.chain_pem).map((c) => ({
+    CommonName: c.commonName,
+    IssuerCommonName: c.issuerCommonName,
+    NotBefore: c.notBefore,
+    NotAfter: c.notAfter,
+    RemainDay: Math.max(0, Math.floor((c.notAfter - now) / DAY)),
+  }));
+}
+
+/**
+ * MoveResourceGroup (api.md 5.14): labels a certificate (`Certificate`) or an order (`instance`) with a
+ * resource group. Unknown and foreign ids are NotFoundCertificate and NotFoundOrder.
+ */
+export async function moveResourceGroup(
+  s: Services,
+  accountUid: number,
+  target: { type: 'Certificate' | 'instance'; id: number; resourceId: string },
+  resourceGroupId: string,
+): Promise<void> {
+  if (target.type === 'Certificate') {
+    if (!(await s.store.repository.moveCertificate(accountUid, target.id, resourceGroupId)))
+      throw Errors.notFoundCertificate('ResourceId', target.resourceId);
+    return;
+  }
+  if (!(await s.store.repository.moveOrder(accountUid, target.id, resourceGroupId)))
+    throw Errors.notFoundOrder(target.resourceId);
+}

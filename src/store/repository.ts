@@ -1,0 +1,171 @@
+import { sql, type SelectQueryBuilder } from 'kysely';
+import type { Db } from './db.js';
+import type { CertificatesTable, Database } from './schema.js';
+
+type CertificateRow = CertificatesTable;
+
+/** A LIKE pattern matching `keyword` anywhere, with its wildcards escaped (use with `escape '\'`). */
+export function containsPattern(keyword: string) {
+  return sql<string>`${`%${keyword.replace(/[\\%_]/g, (c) => '\\' + c)}%`} escape '\\'`;
+}
+
+/**
+ * One page of a filtered query and the total it pages through: newest first by `orderColumn`, the id
+ * breaking ties so pages never overlap or skip.
+ */
+export async function pageOf<Row>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  q: SelectQueryBuilder<Database, any, object>,
+  orderColumn: string,
+  offset: number,
+  limit: number,
+): Promise<{ total: number; rows: Row[] }> {
+  const count = await q.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+  const rows = await q
+    .selectAll()
+    .orderBy(sql.ref(orderColumn), 'desc')
+    .orderBy(sql.ref('id'), 'desc')
+    .offset(offset)
+    .limit(limit)
+    .execute();
+  return { total: Number(count.n), rows: rows as Row[] };
+}
+
+/** A unique index refused the row (SQLite or PostgreSQL). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
+
+/** ListUserCertificateOrder with OrderType CERT or UPLOAD. */
+export interface RepositoryListFilter {
+  accountUid: number;
+  uploadOnly: boolean;
+  /** ISSUED, WILLEXPIRED or EXPIRED; none lists the valid ones (ISSUED and WILLEXPIRED). */
+  status?: string;
+  keyword?: string;
+  resourceGroupId?: string;
+  now: number;
+  willExpireMs: number;
+  offset: number;
+  limit: number;
+}
+
+/**
+ * The certificate repository: issued and uploaded certificates as the repository actions see them (deleted
+ * ones left out), and the resource-group label of certificates and orders.
+ */
+export class RepositoryStore {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts an uploaded certificate; 'name-taken' when the account already has a certificate of that name. */
+  async insertUpload(row: CertificateRow): Promise<'ok' | 'name-taken'> {
+    if (row.name !== null && (await this.nameTaken(row.account_uid, row.name))) return 'name-taken';
+    try {
+      await this.db.insertInto('certificates').values(row).execute();
+      return 'ok';
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'name-taken';
+      throw err;
+    }
+  }
+
+  async nameTaken(accountUid: number, name: string): Promise<boolean> {
+    const r = await this.db
+      .selectFrom('certificates')
+      .select('id')
+      .where('account_uid', '=', accountUid)
+      .where('name', '=', name)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
+  /** A certificate of this account that has not been deleted. */
+  async find(accountUid: number, id: number): Promise<CertificateRow | undefined> {
+    return this.db
+      .selectFrom('certificates')
+      .selectAll()
+      .where('id', '=', id)
+      .where('account_uid', '=', accountUid)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Deletes a certificate (the row stays for its order's record; its key goes). Uploaded ones always;
+   * issued ones only when expired by `now` or revoked, checked in the same statement. False when not done.
+   */
+  async delete(accountUid: number, id: number, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('certificates')
+      .set({ deleted_at: now, key_sealed: null })
+      .where('id', '=', id)
+      .where('account_uid', '=', accountUid)
+      .where('deleted_at', 'is', null)
+      .where((eb) =>
+        eb.or([eb('source', '=', 'upload'), eb('not_after', '<=', now), eb('revoked_at', 'is not', null)]),
+      )
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async moveCertificate(accountUid: number, id: number, resourceGroupId: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('certificates')
+      .set({ resource_group_id: resourceGroupId })
+      .where('id', '=', id)
+      .where('account_uid', '=', accountUid)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async moveOrder(accountUid: number, id: number, resourceGroupId: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('orders')
+      .set({ resource_group_id: resourceGroupId })
+      .where('id', '=', id)
+      .where('account_uid', '=', accountUid)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  private filtered(f: RepositoryListFilter) {
+    let q = this.db
+      .selectFrom('certificates')
+      .where('account_uid', '=', f.accountUid)
+      .where('deleted_at', 'is', null);
+    if (f.uploadOnly) q = q.where('source', '=', 'upload');
+    if (f.resourceGroupId !== undefined) q = q.where('resource_group_id', '=', f.resourceGroupId);
+    if (f.keyword) {
+      const like = containsPattern(f.keyword);
+      q = q.where((eb) =>
+        eb.or([
+          eb('sans', 'like', like),
+          eb('common_name', 'like', like),
+          eb(sql<string>`coalesce(name, '')`, 'like', like),
+        ]),
+      );
+    }
+    const valid = q.where('revoked_at', 'is', null);
+    switch (f.status) {
+      case undefined:
+        return valid.where('not_after', '>', f.now);
+      case 'ISSUED':
+        return valid.where('not_after', '>', f.now + f.willExpireMs);
+      case 'WILLEXPIRED':
+        return valid.where('not_after', '>', f.now).where('not_after', '<=', f.now + f.willExpireMs);
+      case 'EXPIRED':
+        return q.where('not_after', '<=', f.now);
+      default:
+        return q.where(sql<boolean>`1 = 0`);
+    }
+  }
+
+  /** A page of certificates, newest first. */
+  list(f: RepositoryListFilter): Promise<{ total: number; rows: CertificateRow[] }> {
+    return pageOf(this.filtered(f), 'created_at', f.offset, f.limit);
+  }
+}
