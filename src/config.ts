@@ -89,7 +89,7 @@ export const SETTINGS: SettingSpec[] = [
     key: 'databaseUrl',
     flag: '--database-url <url>',
     env: 'OPENCAS_DATABASE_URL',
-    description: 'database: sqlite:<file> (postgres:// comes later)',
+    description: 'database: sqlite:<file> or postgres://user@host:port/db',
     defaultText: 'sqlite:<data-dir>/opencas.db',
   },
   {

@@ -32,7 +32,8 @@ export async function openServices(config: Config, clock: Clock = systemClock): 
     throw err;
   }
   try {
-    const issuer = await EmbeddedCa.open(config, masterKey, clock.now());
+    const shared = store.conn.dialect === 'postgres' ? store.meta : undefined;
+    const issuer = await EmbeddedCa.open(config, masterKey, clock.now(), shared);
     return { config, store, clock, masterKey, issuer, validation: buildValidation(config, clock) };
   } catch (err) {
     await store.close();

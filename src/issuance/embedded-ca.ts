@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { CertificateAuthority, createCa, type CaFiles } from '../pki/ca.js';
 import type { MasterKey } from '../secrets.js';
+import type { MetaStore } from '../store/meta.js';
 import type { Issued, IssueRequest, Issuer } from './issuer.js';
 
 export class CaSetupError extends Error {}
@@ -27,7 +28,16 @@ export class EmbeddedCa implements Issuer {
     return this.ca.issueLeaf(req).then((r) => ({ ...r, chainPem: this.ca.chainPem }));
   }
 
-  static async open(config: Config, masterKey: MasterKey, now: number): Promise<EmbeddedCa> {
+  /**
+   * `shared`, when given (PostgreSQL), keeps the embedded CA in the database instead of the data folder, so
+   * every server of a cluster signs with the same CA and only the first one to start creates it.
+   */
+  static async open(
+    config: Config,
+    masterKey: MasterKey,
+    now: number,
+    shared?: MetaStore,
+  ): Promise<EmbeddedCa> {
     let files: CaFiles;
     if (config.caCertFile && config.caKeyFile && config.caRootFile) {
       const read = (f: string) => {
@@ -43,6 +53,8 @@ export class EmbeddedCa implements Issuer {
         rootCertPem: read(config.caRootFile),
         rootKeyPem: '',
       };
+    } else if (shared) {
+      files = await loadOrCreateShared(config, masterKey, now, shared);
     } else {
       files = await loadOrCreateEmbedded(config, masterKey, now);
     }
@@ -83,4 +95,40 @@ async function loadOrCreateEmbedded(config: Config, masterKey: MasterKey, now: n
   // chain.pem last: its presence means the CA is complete.
   writeFileSync(f.chain, files.intermediateCertPem, { mode: 0o644 });
   return files;
+}
+
+const SHARED_CA_KEY = 'embedded_ca';
+
+interface SharedCa {
+  rootCertPem: string;
+  intermediateCertPem: string;
+  rootKeySealed: string;
+  intermediateKeySealed: string;
+}
+
+async function loadOrCreateShared(
+  config: Config,
+  masterKey: MasterKey,
+  now: number,
+  meta: MetaStore,
+): Promise<CaFiles> {
+  let stored = await meta.get(SHARED_CA_KEY);
+  if (stored === undefined) {
+    const files = await createCa({ algorithm: config.caAlgorithm, name: config.caName, now });
+    const record: SharedCa = {
+      rootCertPem: files.rootCertPem,
+      intermediateCertPem: files.intermediateCertPem,
+      rootKeySealed: masterKey.seal(files.rootKeyPem, KEY_CONTEXT('root')),
+      intermediateKeySealed: masterKey.seal(files.intermediateKeyPem, KEY_CONTEXT('intermediate')),
+    };
+    // Two servers starting together may both create one; the first stored wins and both use it.
+    stored = await meta.putIfAbsent(SHARED_CA_KEY, JSON.stringify(record));
+  }
+  const ca = JSON.parse(stored) as SharedCa;
+  return {
+    rootCertPem: ca.rootCertPem,
+    intermediateCertPem: ca.intermediateCertPem,
+    rootKeyPem: masterKey.openString(ca.rootKeySealed, KEY_CONTEXT('root')),
+    intermediateKeyPem: masterKey.openString(ca.intermediateKeySealed, KEY_CONTEXT('intermediate')),
+  };
 }

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 
@@ -68,8 +69,18 @@ function openSqlite(url: string): Connection {
   };
 }
 
-async function runMigrations(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+async function runMigrations(db: Db, dialect: Dialect = 'sqlite'): Promise<void> {
+  // On PostgreSQL Kysely's own tables go in the schema we work in (search_path), not wherever another
+  // installation in the same database keeps its own.
+  const schema =
+    dialect === 'postgres'
+      ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s
+      : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
@@ -77,9 +88,29 @@ async function runMigrations(db: Db): Promise<void> {
   }
 }
 
+// Counters and ids are below 2^53: read int8 and numeric (sums) as JavaScript numbers, not strings.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+function openPostgres(url: string): Connection {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000 });
+  // An idle client that loses its server must not crash the process; the next query reports the error.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    // READ COMMITTED: every quota change is a conditional UPDATE that PostgreSQL re-checks after a
+    // concurrent writer commits, so check-and-take stays one step.
+    transaction: <T>(fn: (tx: Db) => Promise<T>) => db.transaction().execute(fn),
+    // Kysely takes an advisory lock around migrations, so servers starting together migrate once.
+    migrate: () => runMigrations(db, 'postgres'),
+    close: () => db.destroy(),
+  };
+}
+
 export function openConnection(url: string): Connection {
   if (url.startsWith('sqlite:')) return openSqlite(url);
-  if (/^postgres(ql)?:/.test(url))
-    throw new StoreError('PostgreSQL support is not built yet; use a sqlite: URL');
+  if (/^postgres(ql)?:/.test(url)) return openPostgres(url);
   throw new StoreError(`unsupported database URL "${url}"`);
 }

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
 import { cliJson } from '../helpers/cli.js';
+import pg from 'pg';
+import { knownDatabaseUrl, usingPostgres } from '../helpers/database.js';
 import { v1Params, v1Request, v3Request } from '../helpers/raw.js';
 import { Models, pop, sdk, startTestServer, type Credentials, type TestServer } from '../helpers/server.js';
 
@@ -230,8 +232,25 @@ describe('DescribePackageState', () => {
     const files = readdirSync(server.dataDir, { recursive: true, withFileTypes: true })
       .filter((d) => d.isFile())
       .map((d) => path.join(d.parentPath, d.name));
-    assert.ok(files.some((f) => f.endsWith('opencas.db')));
-    assert.ok(files.some((f) => f.endsWith('intermediate.key.sealed')));
+    if (usingPostgres) {
+      // The secrets and the CA live in the database: read every stored value back.
+      const c = new pg.Client({ connectionString: knownDatabaseUrl(server.dataDir) });
+      await c.connect();
+      try {
+        const rows = await c.query(
+          `select secret_sealed as v from access_keys union all select value from meta`,
+        );
+        const text = rows.rows.map((r: { v: string }) => r.v).join('\n');
+        assert.ok(text.includes('v1:'), 'sealed values are stored');
+        for (const secret of [key.accessKeySecret, server.rootKey.accessKeySecret, 'PRIVATE KEY'])
+          assert.ok(!text.includes(secret));
+      } finally {
+        await c.end();
+      }
+    } else {
+      assert.ok(files.some((f) => f.endsWith('opencas.db')));
+      assert.ok(files.some((f) => f.endsWith('intermediate.key.sealed')));
+    }
     for (const f of files) {
       const bytes = readFileSync(f);
       for (const secret of [key.accessKeySecret, server.rootKey.accessKeySecret, 'PRIVATE KEY']) {

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { knownDatabaseUrl } from './database.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO, 'bin', 'opencas.js');
@@ -15,7 +16,13 @@ export interface CliResult {
 export function cli(dataDir: string, args: string[], env: Record<string, string> = {}): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: REPO,
-    env: { ...process.env, OPENCAS_DATA_DIR: dataDir, OPENCAS_LOG_LEVEL: 'silent', ...env },
+    env: {
+      ...process.env,
+      OPENCAS_DATA_DIR: dataDir,
+      OPENCAS_LOG_LEVEL: 'silent',
+      ...(knownDatabaseUrl(dataDir) ? { OPENCAS_DATABASE_URL: knownDatabaseUrl(dataDir) } : {}),
+      ...env,
+    },
     encoding: 'utf8',
     timeout: 30_000,
   });

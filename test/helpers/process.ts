@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { BIN, REPO } from './cli.js';
+import { databaseUrlFor } from './database.js';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -12,10 +13,18 @@ export interface ServerProcess {
 }
 
 /** Starts `opencas serve` as its own process (as `npm start` does) and waits for its listening line. */
-export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  const databaseUrl = env['OPENCAS_DATA_DIR'] ? await databaseUrlFor(env['OPENCAS_DATA_DIR']) : undefined;
   const child = spawn(process.execPath, [BIN, 'serve'], {
     cwd: REPO,
-    env: { ...process.env, OPENCAS_HOST: '127.0.0.1', OPENCAS_PORT: '0', OPENCAS_RATE_LIMITS: 'off', ...env },
+    env: {
+      ...process.env,
+      OPENCAS_HOST: '127.0.0.1',
+      OPENCAS_PORT: '0',
+      OPENCAS_RATE_LIMITS: 'off',
+      ...(databaseUrl ? { OPENCAS_DATABASE_URL: databaseUrl } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,6 +7,7 @@ import RPCClient from '@alicloud/pop-core';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/serve.js';
+import { databaseUrlFor, dropDatabaseFor } from './database.js';
 
 export interface Credentials {
   accessKeyId: string;
@@ -36,8 +37,10 @@ export async function startTestServer(
   opts: { flags?: Partial<Record<keyof Config, string>>; clock?: Clock; dataDir?: string } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDir();
+  const databaseUrl = await databaseUrlFor(dataDir);
   const config = loadConfig(
     {
+      ...(databaseUrl ? { databaseUrl } : {}),
       host: '127.0.0.1',
       port: '0',
       dataDir,
@@ -58,7 +61,10 @@ export async function startTestServer(
     rootKey: ROOT_KEY,
     async stop() {
       await server.close();
-      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+        await dropDatabaseFor(dataDir);
+      }
     },
   };
 }
