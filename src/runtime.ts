@@ -6,6 +6,8 @@ import { createAccessKey, ensureRootAccount, listAccessKeys, putAccessKey } from
 import type { Services } from './domain/context.js';
 import { MasterKey } from './secrets.js';
 import { EmbeddedCa } from './issuance/embedded-ca.js';
+import { Metrics } from './metrics.js';
+import { ACTIONS } from './actions/index.js';
 import { Store } from './store/index.js';
 import { ConfigError } from './config.js';
 import {
@@ -34,7 +36,8 @@ export async function openServices(config: Config, clock: Clock = systemClock): 
   try {
     const shared = store.conn.dialect === 'postgres' ? store.meta : undefined;
     const issuer = await EmbeddedCa.open(config, masterKey, clock.now(), shared);
-    return { config, store, clock, masterKey, issuer, validation: buildValidation(config, clock) };
+    const metrics = new Metrics(new Set(ACTIONS.keys()), store);
+    return { config, store, clock, masterKey, issuer, validation: buildValidation(config, clock), metrics };
   } catch (err) {
     await store.close();
     throw err;

@@ -95,6 +95,22 @@ export function buildApp(services: Services): FastifyInstance {
     },
   });
 
+  // Health for load balancers and orchestrators, metrics for Prometheus (no authentication, no secrets).
+  app.get('/healthz', (_req, reply) =>
+    reply.header('content-type', 'application/json').send('{"status":"ok"}'),
+  );
+  app.get('/readyz', async (_req, reply) => {
+    const ok = await services.store.ping();
+    return reply
+      .status(ok ? 200 : 503)
+      .header('content-type', 'application/json')
+      .send(JSON.stringify({ status: ok ? 'ready' : 'database unreachable' }));
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const text = await services.metrics.registry.metrics();
+    return reply.header('content-type', services.metrics.registry.contentType).send(text);
+  });
+
   // The CA certificates, for clients to trust (no authentication: they are public).
   app.get('/ca/root.pem', (_req, reply) =>
     reply.header('content-type', 'application/x-pem-file').send(services.issuer.rootPem),
@@ -124,6 +140,8 @@ export function buildApp(services: Services): FastifyInstance {
   });
 
   app.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.url === '/')
+      services.metrics.observeRequest(request.rpcAction, request.rpcCode, reply.elapsedTime / 1000);
     request.log.info(
       {
         requestId: request.id,

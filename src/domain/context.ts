@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Issuer } from '../issuance/issuer.js';
+import type { Metrics } from '../metrics.js';
 import type { MasterKey } from '../secrets.js';
 import type { Store } from '../store/index.js';
 import type { CheckResult, ValidationTarget } from '../validation/index.js';
@@ -21,4 +22,5 @@ export interface Services {
   masterKey: MasterKey;
   issuer: Issuer;
   validation: ValidationService;
+  metrics: Metrics;
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { AccountStore } from './accounts.js';
 import { openConnection, type Connection, type Db } from './db.js';
 import { CertificateStore, OrderStore } from './orders.js';
@@ -41,6 +42,16 @@ export class Store {
       throw err;
     }
     return new Store(conn);
+  }
+
+  /** True when the database answers (for /readyz). */
+  async ping(): Promise<boolean> {
+    try {
+      await sql`select 1`.execute(this.conn.db);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Runs fn in one write transaction, with repositories bound to it. */

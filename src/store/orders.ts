@@ -132,6 +132,16 @@ export class OrderStore {
       .execute();
   }
 
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom('orders')
+      .select(['status', sql<number>`count(*)`.as('n')])
+      .where('deleted_at', 'is', null)
+      .groupBy('status')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
   async nextDueAt(): Promise<number | null> {
     const r = await this.db
       .selectFrom('orders')

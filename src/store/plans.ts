@@ -93,6 +93,18 @@ export class PlanStore {
       .execute();
   }
 
+  /** Units left in the plans active at `now`, summed over all accounts, per product code. */
+  async remainingByProduct(now: number): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom('plans')
+      .select(['product_code', sql<number>`sum(total_count - used_count)`.as('n')])
+      .where('starts_at', '<=', now)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .groupBy('product_code')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.product_code, Number(r.n)]));
+  }
+
   async find(planId: number): Promise<PlanRow | undefined> {
     return this.db.selectFrom('plans').selectAll().where('id', '=', planId).executeTakeFirst();
   }

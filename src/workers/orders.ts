@@ -107,6 +107,7 @@ export class OrderWorker {
     for (const name of names) {
       if (validated.has(name)) continue;
       const r = await s.validation.check({ name, method: order.validate_type, token: order.token });
+      s.metrics.validations.inc({ method: order.validate_type, result: r.ok ? 'passed' : 'failed' });
       results.push(`${name}: ${r.ok ? 'passed' : 'failed'} (${r.detail})`);
       if (r.ok) validated.add(name);
     }
@@ -185,7 +186,8 @@ export class OrderWorker {
         return {};
       }
     }
-    await issueOrder(s, order, 'worker');
+    const stop = s.metrics.issuance.startTimer();
+    if (await issueOrder(s, order, 'worker')) stop();
     return {};
   }
 }
