@@ -45,7 +45,14 @@ export function buildApp(services: Services): FastifyInstance {
     },
     bodyLimit: config.bodyLimit,
     // Certificates and keys travel in the query string: raise Node's 16 KiB header limit.
-    serverFactory: (handler) => http.createServer({ maxHeaderSize: config.maxHeaderSize }, handler),
+    serverFactory: (handler) => {
+      const server = http.createServer({ maxHeaderSize: config.maxHeaderSize }, handler);
+      // Longer than clients keep idle sockets, so a client never sends on a socket the server is closing
+      // (Node's 5 s default makes keep-alive clients see "socket hang up" now and then).
+      server.keepAliveTimeout = 65_000;
+      server.headersTimeout = 66_000;
+      return server;
+    },
     // Requests Node rejects before any handler runs (a request line or headers over the limit, malformed
     // HTTP) still get an Alibaba-style body with a RequestId.
     clientErrorHandler: (err, socket) => {

@@ -119,15 +119,22 @@ export async function putAccessKey(
   const existing = await s.store.accounts.findKey(accessKeyId);
   const sealed = s.masterKey.seal(secret, secretContext(accessKeyId));
   if (!existing) {
-    await s.store.accounts.insertKey({
-      id: accessKeyId,
-      account_uid: accountUid,
-      secret_sealed: sealed,
-      status: 'Active',
-      created_at: s.clock.now(),
-      disabled_at: null,
-    });
-    return;
+    try {
+      await s.store.accounts.insertKey({
+        id: accessKeyId,
+        account_uid: accountUid,
+        secret_sealed: sealed,
+        status: 'Active',
+        created_at: s.clock.now(),
+        disabled_at: null,
+      });
+      return;
+    } catch (err) {
+      // Another server of a cluster, starting at the same moment, inserted it first: update it below.
+      const raced = await s.store.accounts.findKey(accessKeyId);
+      if (!raced) throw err;
+      return putAccessKey(s, accountUid, accessKeyId, secret);
+    }
   }
   if (Number(existing.account_uid) !== accountUid) {
     throw new DomainError(`AccessKeyId ${accessKeyId} belongs to another account`);

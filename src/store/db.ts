@@ -92,6 +92,9 @@ async function runMigrations(db: Db, dialect: Dialect = 'sqlite'): Promise<void>
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
+/** Any constant: the advisory lock key OpenCAS migrations take on PostgreSQL. */
+const MIGRATION_LOCK = 0x6f70656e636173;
+
 function openPostgres(url: string): Connection {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000 });
   // An idle client that loses its server must not crash the process; the next query reports the error.
@@ -104,7 +107,17 @@ function openPostgres(url: string): Connection {
     // concurrent writer commits, so check-and-take stays one step.
     transaction: <T>(fn: (tx: Db) => Promise<T>) => db.transaction().execute(fn),
     // Kysely takes an advisory lock around migrations, so servers starting together migrate once.
-    migrate: () => runMigrations(db, 'postgres'),
+    // Servers starting together take turns: a session-level advisory lock around the whole migration
+    // (Kysely's own lock covers only part of its bookkeeping; concurrent CREATEs can still collide).
+    migrate: () =>
+      db.connection().execute(async (conn) => {
+        await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
+        try {
+          await runMigrations(conn, 'postgres');
+        } finally {
+          await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn);
+        }
+      }),
     close: () => db.destroy(),
   };
 }

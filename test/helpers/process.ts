@@ -14,7 +14,10 @@ export interface ServerProcess {
 
 /** Starts `opencas serve` as its own process (as `npm start` does) and waits for its listening line. */
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const databaseUrl = env['OPENCAS_DATA_DIR'] ? await databaseUrlFor(env['OPENCAS_DATA_DIR']) : undefined;
+  const databaseUrl =
+    env['OPENCAS_DATA_DIR'] && !env['OPENCAS_DATABASE_URL']
+      ? await databaseUrlFor(env['OPENCAS_DATA_DIR'])
+      : undefined;
   const child = spawn(process.execPath, [BIN, 'serve'], {
     cwd: REPO,
     env: {

@@ -1,0 +1,219 @@
+/**
+ * Several servers on one PostgreSQL database (issue 4). Run by `npm run test:postgres`, i.e. only when
+ * OPENCAS_TEST_DATABASE_URL names a PostgreSQL server.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { rmSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { cliJson } from '../helpers/cli.js';
+import { databaseUrlFor, dropDatabaseFor } from '../helpers/database.js';
+import { contact, counters, sdkError, waitForType } from '../helpers/orders.js';
+import { spawnServer, type ServerProcess } from '../helpers/process.js';
+import { Models, sdk, startTestServer, tempDir, type Credentials } from '../helpers/server.js';
+
+const key: Credentials = {
+  accessKeyId: 'LTAIclusterroot',
+  accessKeySecret: 'cluster-root-secret-0123456789',
+};
+
+describe('three servers on one PostgreSQL database', () => {
+  const dirs = [tempDir('opencas-c1-'), tempDir('opencas-c2-'), tempDir('opencas-c3-')];
+  let url: string;
+  let servers: ServerProcess[] = [];
+  const start = (dataDir: string) =>
+    spawnServer({
+      OPENCAS_DATA_DIR: dataDir,
+      OPENCAS_DATABASE_URL: url,
+      OPENCAS_MASTER_KEY: 'c'.repeat(64),
+      OPENCAS_ROOT_ACCESS_KEY_ID: key.accessKeyId,
+      OPENCAS_ROOT_ACCESS_KEY_SECRET: key.accessKeySecret,
+      OPENCAS_VALIDATION: 'sandbox',
+      OPENCAS_SANDBOX_DELAY_MS: '0',
+      OPENCAS_WORKER_INTERVAL_MS: '50',
+      OPENCAS_STARTER_GRANT: 'off',
+    });
+  before(async () => {
+    url = (await databaseUrlFor(dirs[0]!))!;
+    // All three start at once: migrations run once, one CA is created and shared.
+    servers = await Promise.all(dirs.map(start));
+  });
+  after(async () => {
+    if (process.env['SHOW_OUT'])
+      for (const s of servers)
+        console.error(
+          s
+            .output()
+            .split('\n')
+            .filter((l) => /"level":(40|50|60)|Error|error/.test(l))
+            .slice(0, 5)
+            .join('\n'),
+        );
+    for (const s of servers) await s.stop('SIGKILL');
+    await dropDatabaseFor(dirs[0]!);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('serves one CA from every server', async () => {
+    const roots = await Promise.all(servers.map(async (s) => (await fetch(`${s.url}/ca/chain.pem`)).text()));
+    assert.equal(new Set(roots).size, 1);
+  });
+
+  it('gives exactly 20 orders to 60 concurrent applications against 20 units, and counters equal a recount', async () => {
+    cliJson(
+      dirs[0]!,
+      ['plan', 'grant', '--account', 'root', '--product-code', 'geotrust-dv-1-starter', '--count', '20'],
+      {
+        OPENCAS_DATABASE_URL: url,
+        OPENCAS_MASTER_KEY: 'c'.repeat(64),
+      },
+    );
+    const clients = servers.map((s) => sdk(s.endpoint, key));
+    const results = await Promise.allSettled(
+      Array.from({ length: 60 }, (_, i) =>
+        clients[i % 3]!.createCertificateRequest(
+          new Models.CreateCertificateRequestRequest({
+            productCode: 'geotrust-dv-1-starter',
+            domain: `q${i}.example.test`,
+            validateType: 'DNS',
+            ...contact,
+          }),
+        ),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    assert.equal(ok, 20);
+    for (const r of results)
+      if (r.status === 'rejected') assert.equal((r.reason as { code: string }).code, 'NotRemainCount');
+    const listed = (
+      await clients[1]!.listUserCertificateOrder(
+        new Models.ListUserCertificateOrderRequest({ showSize: 100 }),
+      )
+    ).body!;
+    const mine = listed.certificateOrderList!.filter((o) => o.productCode === 'geotrust-dv-1-starter');
+    assert.equal(mine.length, 20);
+    for (const o of mine) await waitForType(clients[2]!, o.orderId!, 'certificate', 30_000);
+    assert.deepEqual(await counters(clients[0]!, 'geotrust-dv-1-starter'), {
+      total: 20,
+      used: 20,
+      issued: 20,
+    });
+    const e = await sdkError(
+      clients[0]!.createCertificateRequest(
+        new Models.CreateCertificateRequestRequest({
+          productCode: 'geotrust-dv-1-starter',
+          domain: 'late.example.test',
+          validateType: 'DNS',
+          ...contact,
+        }),
+      ),
+    );
+    assert.equal(e.code, 'NotRemainCount');
+  });
+
+  it('issues 30 orders exactly once even when one server is killed mid-way', async () => {
+    cliJson(
+      dirs[0]!,
+      ['plan', 'grant', '--account', 'root', '--product-code', 'globalsign-dv-1-personal', '--count', '30'],
+      {
+        OPENCAS_DATABASE_URL: url,
+        OPENCAS_MASTER_KEY: 'c'.repeat(64),
+      },
+    );
+    const clients = servers.map((s) => sdk(s.endpoint, key));
+    const ids = await Promise.all(
+      Array.from(
+        { length: 30 },
+        async (_, i) =>
+          (
+            await clients[i % 3]!.createCertificateRequest(
+              new Models.CreateCertificateRequestRequest({
+                productCode: 'globalsign-dv-1-personal',
+                domain: `once${i}.example.test`,
+                validateType: 'DNS',
+                ...contact,
+              }),
+            )
+          ).body!.orderId!,
+      ),
+    );
+    await servers[0]!.stop('SIGKILL');
+    const survivors = clients.slice(1);
+    // A lease held by the dead server runs out after 30 s; the others then finish its work.
+    for (const id of ids) await waitForType(survivors[id % 2]!, id, 'certificate', 60_000);
+    const certs = (
+      await survivors[0]!.listUserCertificateOrder(
+        new Models.ListUserCertificateOrderRequest({ orderType: 'CERT', keyword: 'once', showSize: 100 }),
+      )
+    ).body!;
+    assert.equal(certs.totalCount, 30, 'one certificate per order');
+    assert.equal(new Set(certs.certificateOrderList!.map((c) => c.serialNo)).size, 30, 'unique serials');
+    assert.deepEqual(await counters(survivors[0]!, 'globalsign-dv-1-personal'), {
+      total: 30,
+      used: 30,
+      issued: 30,
+    });
+    for (const id of ids.slice(0, 5)) {
+      const shown = cliJson<{ history: Array<{ kind: string }> }>(dirs[1]!, ['order', 'show', String(id)], {
+        OPENCAS_DATABASE_URL: url,
+        OPENCAS_MASTER_KEY: 'c'.repeat(64),
+      });
+      assert.equal(shown.history.filter((h) => h.kind === 'issued').length, 1);
+    }
+  });
+
+  it('shares nonces: a request replayed to another server is refused', async () => {
+    const { v1Params, v1Request } = await import('../helpers/raw.js');
+    const params = v1Params(key, 'DescribePackageState');
+    assert.equal((await v1Request(servers[1]!.endpoint, key, params)).status, 200);
+    const replay = await v1Request(servers[2]!.endpoint, key, params);
+    assert.equal(replay.json.Code, 'SignatureNonceUsed');
+  });
+});
+
+describe('readiness follows the database', () => {
+  it('/readyz is 503 while PostgreSQL is unreachable and 200 again when it returns', async () => {
+    // A TCP proxy in front of PostgreSQL that the test can cut.
+    const target = new URL(
+      process.env['OPENCAS_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
+    );
+    const sockets = new Set<net.Socket>();
+    let open = true;
+    const proxy = net.createServer((client) => {
+      if (!open) return client.destroy();
+      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const dataDir = tempDir('opencas-ready-');
+    const real = new URL((await databaseUrlFor(dataDir))!);
+    real.host = `127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    const server = await startTestServer({ dataDir, flags: { databaseUrl: real.toString() } });
+    try {
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+      open = false;
+      for (const s of sockets) s.destroy();
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
+      assert.equal((await fetch(`${server.url}/healthz`)).status, 200, 'the process itself is alive');
+      open = true;
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = (await fetch(`${server.url}/readyz`)).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(status, 200);
+    } finally {
+      await server.stop();
+      proxy.close();
+      await dropDatabaseFor(dataDir);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
