@@ -39,16 +39,6 @@ describe('three servers on one PostgreSQL database', () => {
     servers = await Promise.all(dirs.map(start));
   });
   after(async () => {
-    if (process.env['SHOW_OUT'])
-      for (const s of servers)
-        console.error(
-          s
-            .output()
-            .split('\n')
-            .filter((l) => /"level":(40|50|60)|Error|error/.test(l))
-            .slice(0, 5)
-            .join('\n'),
-        );
     for (const s of servers) await s.stop('SIGKILL');
     await dropDatabaseFor(dirs[0]!);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
