@@ -53,6 +53,8 @@ export interface Config {
   caKeyFile: string | undefined;
   caRootFile: string | undefined;
   workerIntervalMs: number;
+  /** Redis for shared rate limits (redis://host:port); without it a PostgreSQL cluster shares them in the database. */
+  redisUrl: string | undefined;
 }
 
 export interface SettingSpec {
@@ -254,6 +256,13 @@ export const SETTINGS: SettingSpec[] = [
     defaultText: '-',
   },
   {
+    key: 'redisUrl',
+    flag: '--redis-url <url>',
+    env: 'OPENCAS_REDIS_URL',
+    description: 'Redis holding the rate-limit counters of a cluster',
+    defaultText: 'the database (PostgreSQL) or this process (SQLite)',
+  },
+  {
     key: 'workerIntervalMs',
     flag: '--worker-interval-ms <ms>',
     env: 'OPENCAS_WORKER_INTERVAL_MS',
@@ -384,6 +393,7 @@ export function loadConfig(
     caAlgorithm: parseChoice('OPENCAS_CA_ALGORITHM', raw('caAlgorithm') ?? 'EC', ['EC', 'RSA'] as const),
     caName: raw('caName') ?? 'OpenCAS',
     ...caFiles(raw('caCertFile'), raw('caKeyFile'), raw('caRootFile')),
+    redisUrl: parseRedisUrl(raw('redisUrl')),
     workerIntervalMs: parseIntSetting(
       'OPENCAS_WORKER_INTERVAL_MS',
       raw('workerIntervalMs') ?? '250',
@@ -391,6 +401,13 @@ export function loadConfig(
       60_000,
     ),
   };
+}
+
+function parseRedisUrl(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (!/^rediss?:\/\/[^\s]+$/.test(text))
+    throw new ConfigError(`OPENCAS_REDIS_URL must be redis://host:port, got "${text}"`);
+  return text;
 }
 
 function parseChoice<T extends string>(name: string, text: string, allowed: readonly T[]): T {

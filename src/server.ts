@@ -6,7 +6,8 @@ import { newRequestId } from './ids.js';
 import { ApiError, Errors } from './rpc/errors.js';
 import { RpcFrontEnd } from './rpc/handler.js';
 import { renderError } from './rpc/render.js';
-import { Throttle } from './rpc/throttle.js';
+import { Throttle, type ThrottleBackend } from './rpc/throttle.js';
+import { Redis } from 'ioredis';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,6 +15,23 @@ declare module 'fastify' {
     rpcAccount?: number;
     rpcCode?: string;
   }
+}
+
+/** Rate-limit counters: Redis when configured, else the shared PostgreSQL database, else this process. */
+function throttleBackend(app: FastifyInstance, services: Services): ThrottleBackend {
+  const { config, store } = services;
+  if (config.redisUrl) {
+    const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    client.on('error', (err) =>
+      app.log.warn({ err: err.message }, 'redis unavailable: rate limits counted per server'),
+    );
+    app.addHook('onClose', async () => {
+      client.disconnect();
+    });
+    return { kind: 'redis', client };
+  }
+  if (store.conn.pgPool) return { kind: 'postgres', pool: store.conn.pgPool };
+  return { kind: 'memory' };
 }
 
 /** Builds the HTTP application: the RPC front end on `/`, Alibaba-style errors everywhere else. */
@@ -75,7 +93,11 @@ export function buildApp(services: Services): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  const rpc = new RpcFrontEnd(services, ACTIONS, new Throttle(config.rateLimits));
+  const rpc = new RpcFrontEnd(
+    services,
+    ACTIONS,
+    new Throttle(config.rateLimits, throttleBackend(app, services)),
+  );
 
   app.route({
     method: ['GET', 'POST'],

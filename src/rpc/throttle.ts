@@ -1,4 +1,12 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import {
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 import type { RateLimitConfig } from '../config.js';
 import { Errors } from './errors.js';
 
@@ -21,11 +29,21 @@ export const DOCUMENTED_LIMITS: Readonly<Record<string, number>> = {
 };
 export const DEFAULT_LIMIT = 10;
 
-/** Throttling per (account, action), decisions.md 6. In-process for now; the cluster issue shares it. */
-export class Throttle {
-  private readonly limiters = new Map<string, RateLimiterMemory>();
+/** Where the counters live: this process, or shared by a cluster through PostgreSQL or Redis. */
+export type ThrottleBackend =
+  { kind: 'memory' } | { kind: 'postgres'; pool: pg.Pool } | { kind: 'redis'; client: Redis };
 
-  constructor(private readonly config: RateLimitConfig) {}
+/**
+ * Throttling per (account, action), decisions.md 6. With a shared backend every server of a cluster counts
+ * against the same budget; if that backend fails, each server falls back to counting on its own.
+ */
+export class Throttle {
+  private readonly limiters = new Map<string, Promise<RateLimiterAbstract>>();
+
+  constructor(
+    private readonly config: RateLimitConfig,
+    private readonly backend: ThrottleBackend = { kind: 'memory' },
+  ) {}
 
   limitFor(action: string): number {
     return (
@@ -36,13 +54,41 @@ export class Throttle {
     );
   }
 
+  private limiter(action: string): Promise<RateLimiterAbstract> {
+    let l = this.limiters.get(action);
+    if (!l) {
+      const points = this.limitFor(action);
+      const base = { points, duration: 1, keyPrefix: `opencas_${action}` };
+      const insuranceLimiter = new RateLimiterMemory({ points, duration: 1 });
+      const b = this.backend;
+      if (b.kind === 'redis') {
+        l = Promise.resolve(new RateLimiterRedis({ ...base, storeClient: b.client, insuranceLimiter }));
+      } else if (b.kind === 'postgres') {
+        l = new Promise((resolve, reject) => {
+          const limiter: RateLimiterPostgres = new RateLimiterPostgres(
+            {
+              ...base,
+              storeClient: b.pool,
+              storeType: 'pool',
+              tableName: 'opencas_rate_limits',
+              insuranceLimiter,
+            },
+            (err?: unknown) =>
+              err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(limiter),
+          );
+        });
+        l.catch(() => this.limiters.delete(action));
+      } else {
+        l = Promise.resolve(new RateLimiterMemory(base));
+      }
+      this.limiters.set(action, l);
+    }
+    return l;
+  }
+
   async take(action: string, accountUid: number): Promise<void> {
     if (!this.config.enabled) return;
-    let limiter = this.limiters.get(action);
-    if (!limiter) {
-      limiter = new RateLimiterMemory({ points: this.limitFor(action), duration: 1 });
-      this.limiters.set(action, limiter);
-    }
+    const limiter = await this.limiter(action);
     try {
       await limiter.consume(String(accountUid));
     } catch (err) {

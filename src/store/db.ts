@@ -12,6 +12,8 @@ export type Db = Kysely<Database>;
 export interface Connection {
   db: Db;
   dialect: Dialect;
+  /** The pg pool (PostgreSQL only), for components that share the database, like rate limits. */
+  pgPool?: pg.Pool;
   /** Runs fn in one write transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing). */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   migrate(): Promise<void>;
@@ -103,6 +105,7 @@ function openPostgres(url: string): Connection {
   return {
     db,
     dialect: 'postgres',
+    pgPool: pool,
     // READ COMMITTED: every quota change is a conditional UPDATE that PostgreSQL re-checks after a
     // concurrent writer commits, so check-and-take stays one step.
     transaction: <T>(fn: (tx: Db) => Promise<T>) => db.transaction().execute(fn),

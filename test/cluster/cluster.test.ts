@@ -207,3 +207,46 @@ describe('readiness follows the database', () => {
     }
   });
 });
+
+describe('rate limits shared by a cluster', () => {
+  for (const backend of ['postgres', 'redis'] as const) {
+    it(`counts one budget across three servers (${backend})`, async () => {
+      const dirs = [tempDir('opencas-t1-'), tempDir('opencas-t2-'), tempDir('opencas-t3-')];
+      const url = (await databaseUrlFor(dirs[0]!))!;
+      const servers = await Promise.all(
+        dirs.map((d) =>
+          spawnServer({
+            OPENCAS_DATA_DIR: d,
+            OPENCAS_DATABASE_URL: url,
+            OPENCAS_MASTER_KEY: 'd'.repeat(64),
+            OPENCAS_ROOT_ACCESS_KEY_ID: key.accessKeyId,
+            OPENCAS_ROOT_ACCESS_KEY_SECRET: key.accessKeySecret,
+            OPENCAS_RATE_LIMITS: 'DescribePackageState=5',
+            ...(backend === 'redis' ? { OPENCAS_REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
+          }),
+        ),
+      );
+      try {
+        // Warm up each server's limiter (table or connection) outside the measured burst.
+        const clients = servers.map((s) => sdk(s.endpoint, key));
+        await new Promise((r) => setTimeout(r, 1500));
+        const results = await Promise.allSettled(
+          Array.from({ length: 15 }, (_, i) =>
+            clients[i % 3]!.describePackageState(new Models.DescribePackageStateRequest({})),
+          ),
+        );
+        const ok = results.filter((r) => r.status === 'fulfilled').length;
+        const throttled = results.filter(
+          (r) => r.status === 'rejected' && (r.reason as { code: string }).code === 'Throttling.User',
+        ).length;
+        // Counted per server, 15 would pass; one shared budget allows 5 a second (10 across a window edge).
+        assert.ok(ok >= 1 && ok <= 10, `${ok} passed`);
+        assert.equal(ok + throttled, 15);
+      } finally {
+        for (const s of servers) await s.stop('SIGKILL');
+        await dropDatabaseFor(dirs[0]!);
+        for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      }
+    });
+  }
+});
