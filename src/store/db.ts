@@ -95,7 +95,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
 /** Any constant: the advisory lock key OpenCAS migrations take on PostgreSQL. */
-const MIGRATION_LOCK = 0x6f70656e636173;
+const MIGRATION_LOCK = 0x6f70656e; // "open"
 
 function openPostgres(url: string): Connection {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000 });
