@@ -97,6 +97,14 @@ addSettings(program.command('serve').description('run the API server')).action(
         rootCredentialsFile: server.root.file,
         rootKeySource: server.root.source,
         database: config.databaseUrl.startsWith('sqlite:') ? config.databaseUrl : '(postgres)',
+        validation: config.validation,
+        rateLimits: !config.rateLimits.enabled
+          ? 'off'
+          : config.redisUrl
+            ? 'redis'
+            : config.databaseUrl.startsWith('sqlite:')
+              ? 'this process'
+              : 'postgres',
       },
       `OpenCAS listening on ${server.url}`,
     );

@@ -22,9 +22,13 @@ function throttleBackend(app: FastifyInstance, services: Services): ThrottleBack
   const { config, store } = services;
   if (config.redisUrl) {
     const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-    client.on('error', (err) =>
-      app.log.warn({ err: err.message }, 'redis unavailable: rate limits counted per server'),
-    );
+    let lastWarning = 0;
+    client.on('error', (err) => {
+      // Reconnects fail every few seconds while Redis is down: say so once a minute, not every time.
+      if (Date.now() - lastWarning < 60_000) return;
+      lastWarning = Date.now();
+      app.log.warn({ err: err.message }, 'redis unavailable: rate limits counted per server');
+    });
     app.addHook('onClose', async () => {
       client.disconnect();
     });

@@ -8,6 +8,8 @@ export interface ValidationTarget {
   name: string;
   method: 'DNS' | 'FILE';
   token: string;
+  /** When the application was submitted (epoch ms): sandbox mode measures its delay from here. */
+  since?: number;
 }
 
 export interface CheckResult {

@@ -4,8 +4,9 @@ import type { CheckResult, ValidationTarget } from './index.js';
 const MAX_REMEMBERED = 100_000;
 
 /**
- * Sandbox mode (decisions 14): no network access; a check passes once `delayMs` has elapsed since this
- * validator first saw the (name, token) pair, and fails with the remaining wait before that.
+ * Sandbox mode (decisions 14): no network access; a check passes once `delayMs` has elapsed since the
+ * application was submitted (`target.since`, else since this validator first saw the (name, token) pair),
+ * and fails with the remaining wait before that.
  */
 export class SandboxValidator {
   private readonly firstSeen = new Map<string, number>();
@@ -27,7 +28,9 @@ export class SandboxValidator {
       }
       this.firstSeen.set(key, first);
     }
-    const waited = t - first;
+    // Measured from the stored submission time when given, so every server of a cluster (and a restarted
+    // one) agrees on how long the order has waited.
+    const waited = t - (target.since ?? first);
     if (waited >= this.delayMs) return { ok: true, detail: 'sandbox mode: passed without checking' };
     return { ok: false, detail: `sandbox mode: waiting ${this.delayMs - waited} ms` };
   }

@@ -106,7 +106,12 @@ export class OrderWorker {
     const results: string[] = [];
     for (const name of names) {
       if (validated.has(name)) continue;
-      const r = await s.validation.check({ name, method: order.validate_type, token: order.token });
+      const r = await s.validation.check({
+        name,
+        method: order.validate_type,
+        token: order.token,
+        since: Number(order.created_at),
+      });
       s.metrics.validations.inc({ method: order.validate_type, result: r.ok ? 'passed' : 'failed' });
       results.push(`${name}: ${r.ok ? 'passed' : 'failed'} (${r.detail})`);
       if (r.ok) validated.add(name);
