@@ -1,10 +1,10 @@
 /** The certificate repository: uploads, details, deletion and resource groups (api.md 5.1 to 5.3, 5.14). */
 import { randomId } from '../ids.js';
 import { chainEntries, type BundleCertificate, type OrderedBundle } from '../pki/bundle.js';
+import type { CertificateInfo } from '../pki/certificate.js';
 import { Errors } from '../rpc/errors.js';
 import type { CertificateRow } from '../store/orders.js';
 import type { Services } from './context.js';
-import { certificateKeyContext } from './orders.js';
 
 const DAY = 86_400_000;
 
@@ -36,6 +36,30 @@ export function parseResourceId(
   return undefined;
 }
 
+/** What a certificate row holds about the certificate itself, read from it (issued and uploaded alike). */
+export function certificateColumns(info: CertificateInfo) {
+  return {
+    cert_pem: info.pem,
+    common_name: info.subjectCommonName,
+    sans: info.sans.join(','),
+    serial_hex: info.serialHex,
+    issuer: info.issuerCommonName,
+    key_algorithm: info.keyAlgorithm,
+    key_size: info.keySize,
+    not_before: info.notBefore,
+    not_after: info.notAfter,
+    sha1: info.sha1Fingerprint,
+    sha256: info.sha256Fingerprint,
+    org_name: info.orgName ?? null,
+    country: info.country ?? null,
+    province: info.province ?? null,
+    city: info.city ?? null,
+  };
+}
+
+/** What a certificate's sealed key is bound to (secrets.ts), issued or uploaded. */
+export const certificateKeyContext = (certId: number) => `certificate-key:${certId}`;
+
 export interface UploadInput {
   name: string;
   bundle: OrderedBundle;
@@ -62,26 +86,12 @@ export async function uploadCertificate(
     order_id: null,
     source: 'upload',
     name: input.name,
-    cert_pem: leaf.pem,
+    ...certificateColumns(leaf),
     chain_pem: input.bundle.certificates
       .slice(1)
       .map((c: BundleCertificate) => c.pem)
       .join(''),
     key_sealed: s.masterKey.seal(input.keyPem, certificateKeyContext(id)),
-    common_name: leaf.subjectCommonName,
-    sans: leaf.sans.join(','),
-    serial_hex: leaf.serialHex,
-    issuer: leaf.issuerCommonName,
-    key_algorithm: leaf.keyAlgorithm,
-    key_size: leaf.keySize,
-    not_before: leaf.notBefore,
-    not_after: leaf.notAfter,
-    sha1: leaf.sha1Fingerprint,
-    sha256: leaf.sha256Fingerprint,
-    org_name: leaf.orgName ?? null,
-    country: leaf.country ?? null,
-    province: leaf.province ?? null,
-    city: leaf.city ?? null,
     resource_group_id: input.resourceGroupId ?? null,
     revoked_at: null,
     revoke_reason: null,
@@ -132,8 +142,8 @@ export function certificateChain(row: CertificateRow, now: number) {
 }
 
 /**
- * MoveResourceGroup (api.md 5.14): labels a certificate (`Certificate`) or an order (`instance`) with a
- * resource group. Unknown and foreign ids are NotFoundCertificate and NotFoundOrder.
+ * MoveResourceGroup (api.md 5.14): labels a certificate (`Certificate`) or an order (`instance`, with its
+ * certificate) with a resource group. Unknown and foreign ids are NotFoundCertificate and NotFoundOrder.
  */
 export async function moveResourceGroup(
   s: Services,
@@ -141,11 +151,13 @@ export async function moveResourceGroup(
   target: { type: 'Certificate' | 'instance'; id: number; resourceId: string },
   resourceGroupId: string,
 ): Promise<void> {
-  if (target.type === 'Certificate') {
-    if (!(await s.store.repository.moveCertificate(accountUid, target.id, resourceGroupId)))
-      throw Errors.notFoundCertificate('ResourceId', target.resourceId);
-    return;
+  const table = target.type === 'Certificate' ? 'certificates' : 'orders';
+  const moved = await s.store.transaction((tx) =>
+    tx.repository.setResourceGroup(table, accountUid, target.id, resourceGroupId),
+  );
+  if (!moved) {
+    throw target.type === 'Certificate'
+      ? Errors.notFoundCertificate('ResourceId', target.resourceId)
+      : Errors.notFoundOrder(target.resourceId);
   }
-  if (!(await s.store.repository.moveOrder(accountUid, target.id, resourceGroupId)))
-    throw Errors.notFoundOrder(target.resourceId);
 }

@@ -8,6 +8,7 @@ import { Errors } from '../rpc/errors.js';
 import type { OrderRow } from '../store/orders.js';
 import type { OrderStatus } from '../store/schema.js';
 import { newToken } from '../validation/index.js';
+import { certificateColumns, certificateKeyContext } from './certificates.js';
 import { recordContact } from './contacts.js';
 import type { Services } from './context.js';
 import { ensureStarterPlan } from './plans.js';
@@ -435,23 +436,9 @@ export async function issueOrder(s: Services, order: OrderRow, actor: string): P
       order_id: order.id,
       source: 'issued',
       name: `cert-${order.id}`,
-      cert_pem: info.pem,
+      ...certificateColumns(info),
       chain_pem: issued.chainPem,
       key_sealed: keySealed,
-      common_name: info.subjectCommonName,
-      sans: info.sans.join(','),
-      serial_hex: info.serialHex,
-      issuer: info.issuerCommonName,
-      key_algorithm: info.keyAlgorithm,
-      key_size: info.keySize,
-      not_before: info.notBefore,
-      not_after: info.notAfter,
-      sha1: info.sha1Fingerprint,
-      sha256: info.sha256Fingerprint,
-      org_name: info.orgName ?? null,
-      country: info.country ?? null,
-      province: info.province ?? null,
-      city: info.city ?? null,
       resource_group_id: order.resource_group_id,
       revoked_at: null,
       revoke_reason: null,
@@ -459,6 +446,7 @@ export async function issueOrder(s: Services, order: OrderRow, actor: string): P
       deleted_at: null,
       tags: null,
     });
+    await tx.repository.inheritOrderGroup(order.id);
     await tx.plans.addIssued(Number(order.plan_id));
     await tx.orders.addEvent({
       order_id: order.id,
@@ -473,9 +461,6 @@ export async function issueOrder(s: Services, order: OrderRow, actor: string): P
     return true;
   });
 }
-
-/** What a certificate's sealed key is bound to (secrets.ts), issued or uploaded. */
-export const certificateKeyContext = (certId: number) => `certificate-key:${certId}`;
 
 /** The key of a certificate (service-generated or uploaded), unsealed. */
 export function certificateKey(s: Services, certId: number, sealed: string | null): string | undefined {

@@ -9,7 +9,7 @@ import {
 } from './certificate.js';
 import { PkiError } from './errors.js';
 import { sameKey } from './keys.js';
-import { scanPem } from './pem.js';
+import { derToPem, readPemBlocks } from './pem.js';
 import { x509 } from './x509.js';
 
 /** The private key and the certificate do not belong together. */
@@ -31,24 +31,13 @@ const OID_AKI = '2.5.29.35';
  * twice kept once. Broken armour, a block that is not a certificate, or no certificate at all: PkiError.
  */
 export function readCertificates(text: string): BundleCertificate[] {
-  const { blocks, broken } = scanPem(text);
-  const bad = broken.find((b) => CERT_LABELS.includes(b.label));
-  if (bad) throw new PkiError(`${NO_CERT} that can be read (${bad.message})`);
   const certs: BundleCertificate[] = [];
   let n = 0;
-  for (const block of blocks) {
-    if (!CERT_LABELS.includes(block.label)) continue;
+  for (const block of readPemBlocks(text, (label) => CERT_LABELS.includes(label), NO_CERT)) {
     n++;
     if (certs.some((c) => Buffer.from(c.cert.rawData).equals(block.der))) continue;
     const cert = parseCertificateDer(block.der, `certificate ${n} of the text`);
-    certs.push({ pem: block.pem.replace(/X509 CERTIFICATE/g, 'CERTIFICATE'), cert });
-  }
-  if (certs.length === 0) {
-    if (blocks.some((b) => b.label.endsWith('PRIVATE KEY')))
-      throw new PkiError(`${NO_CERT} (it holds a private key)`);
-    if (blocks.some((b) => b.label.endsWith('CERTIFICATE REQUEST')))
-      throw new PkiError(`${NO_CERT} (it holds a certificate request)`);
-    throw new PkiError(NO_CERT);
+    certs.push({ pem: derToPem(block.der, 'CERTIFICATE'), cert });
   }
   return certs;
 }

@@ -1,6 +1,6 @@
 import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { isSingleDerSequence, lastField, readTlv, sanNames } from './certificate.js';
-import { derToPem, scanPem } from './pem.js';
+import { derToPem, readPemBlocks } from './pem.js';
 import { PkiError } from './errors.js';
 import { keyTypeName, webKeyParams } from './keys.js';
 import { webcrypto, x509 } from './x509.js';
@@ -99,20 +99,9 @@ function signatureVerifies(
 const CSR_LABELS = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];
 
 function findCsrBlock(text: string): Buffer {
-  const { blocks, broken } = scanPem(text);
-  const bad = broken.find((b) => CSR_LABELS.includes(b.label));
-  if (bad) throw new PkiError(`${NOT_A_CSR} (${bad.message})`);
-  const csrs = blocks.filter((b) => CSR_LABELS.includes(b.label));
+  const csrs = readPemBlocks(text, (label) => CSR_LABELS.includes(label), NOT_A_CSR);
   if (csrs.length > 1) throw new PkiError('the text holds more than one certificate request');
-  const block = csrs[0];
-  if (block !== undefined) return block.der;
-  if (blocks.some((b) => b.label.endsWith('CERTIFICATE'))) {
-    throw new PkiError(`${NOT_A_CSR} (it holds a certificate)`);
-  }
-  if (blocks.some((b) => b.label.endsWith('PRIVATE KEY'))) {
-    throw new PkiError(`${NOT_A_CSR} (it holds a private key)`);
-  }
-  throw new PkiError(NOT_A_CSR);
+  return csrs[0]!.der;
 }
 
 function checkKey(publicKey: KeyObject): { keyAlgorithm: 'RSA' | 'EC'; keySize: number } {

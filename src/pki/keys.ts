@@ -6,7 +6,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { PkiError } from './errors.js';
-import { derToPem, normalisePemText, scanPem } from './pem.js';
+import { derToPem, normalisePemText, readPemBlocks } from './pem.js';
 import type { webcrypto } from './x509.js';
 
 export type KeyAlgorithm = 'RSA' | 'EC';
@@ -197,17 +197,7 @@ export function readPrivateKey(text: string): PrivateKeyInfo {
     /Proc-Type:\s*4\s*,\s*ENCRYPTED/i.test(normalised)
   )
     throw new PkiError(ENCRYPTED);
-  const { blocks, broken } = scanPem(normalised);
-  const keys = blocks.filter((b) => b.label.endsWith('PRIVATE KEY'));
-  if (keys.length === 0) {
-    const bad = broken.find((b) => b.label.endsWith('PRIVATE KEY'));
-    if (bad) throw new PkiError(`${NOT_A_KEY} (${bad.message})`);
-    if (blocks.some((b) => b.label.endsWith('PUBLIC KEY')))
-      throw new PkiError('the text holds a public key, not a private key');
-    if (blocks.some((b) => b.label.endsWith('CERTIFICATE')))
-      throw new PkiError('the text holds a certificate, not a private key');
-    throw new PkiError(NOT_A_KEY);
-  }
+  const keys = readPemBlocks(normalised, (label) => label.endsWith('PRIVATE KEY'), NOT_A_KEY);
   if (keys.length > 1) throw new PkiError('the text holds more than one private key');
   const block = keys[0]!;
   if (block.label === 'OPENSSH PRIVATE KEY')

@@ -137,15 +137,25 @@ export function splitPemBlocks(text: string, label: string): string[] {
     .map((b) => b.pem);
 }
 
+/** What a block holds, for messages about text that holds something else than was asked for. */
+const KINDS: Array<[RegExp, string]> = [
+  [/PRIVATE KEY$/, 'a private key'],
+  [/PUBLIC KEY$/, 'a public key'],
+  [/CERTIFICATE REQUEST$/, 'a certificate request'],
+  [/CERTIFICATE$/, 'a certificate'],
+];
+
 /**
- * The blocks of the text whose label is one of `labels`. A broken block of one of those labels is refused
- * with `nothing` followed by what is broken; text without any such block is refused with `nothing`.
+ * The blocks of the text whose label is `wanted`, for the readers of certificates, keys and CSRs. A broken
+ * block of such a label is refused as broken armour; text without any is refused with `nothing`, followed
+ * by what the text holds instead (`(it holds a private key)`) when it holds PEM of another kind.
  */
-export function readPemBlocks(text: string, labels: readonly string[], nothing: string): PemBlock[] {
+export function readPemBlocks(text: string, wanted: (label: string) => boolean, nothing: string): PemBlock[] {
   const { blocks, broken } = scanPem(text);
-  const bad = broken.find((b) => labels.includes(b.label));
+  const bad = broken.find((b) => wanted(b.label));
   if (bad) throw new PkiError(`${nothing} (${bad.message})`);
-  const wanted = blocks.filter((b) => labels.includes(b.label));
-  if (wanted.length === 0) throw new PkiError(nothing);
-  return wanted;
+  const found = blocks.filter((b) => wanted(b.label));
+  if (found.length > 0) return found;
+  const other = KINDS.find(([re]) => blocks.some((b) => re.test(b.label)));
+  throw new PkiError(other ? `${nothing} (it holds ${other[1]})` : nothing);
 }

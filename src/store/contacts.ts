@@ -1,5 +1,5 @@
 import type { Db } from './db.js';
-import { containsPattern, pageOf } from './repository.js';
+import { containsText, pageOf } from './repository.js';
 import type { ContactsTable } from './schema.js';
 
 export type ContactRow = ContactsTable;
@@ -42,11 +42,9 @@ export class ContactStore {
 
   private filtered(f: ContactListFilter) {
     let q = this.db.selectFrom('contacts').where('account_uid', '=', f.accountUid);
-    if (f.keyword) {
-      const like = containsPattern(f.keyword);
-      q = q.where((eb) =>
-        eb.or([eb('name', 'like', like), eb('email', 'like', like), eb('mobile', 'like', like)]),
-      );
+    const keyword = f.keyword;
+    if (keyword) {
+      q = q.where((eb) => eb.or(['name', 'email', 'mobile'].map((c) => containsText(c, keyword))));
     }
     return q;
   }

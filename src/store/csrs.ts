@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
 import type { Db } from './db.js';
-import { containsPattern, pageOf } from './repository.js';
+import { containsText, pageOf } from './repository.js';
 import type { CsrsTable } from './schema.js';
 
 export type CsrRow = CsrsTable;
@@ -53,15 +52,9 @@ export class CsrStore {
   private filtered(f: CsrListFilter) {
     let q = this.db.selectFrom('csrs').where('account_uid', '=', f.accountUid);
     if (f.algorithm !== undefined) q = q.where('algorithm', '=', f.algorithm);
-    if (f.keyword) {
-      const like = containsPattern(f.keyword);
-      q = q.where((eb) =>
-        eb.or([
-          eb(sql<string>`coalesce(name, '')`, 'like', like),
-          eb('common_name', 'like', like),
-          eb('sans', 'like', like),
-        ]),
-      );
+    const keyword = f.keyword;
+    if (keyword) {
+      q = q.where((eb) => eb.or(['name', 'common_name', 'sans'].map((c) => containsText(c, keyword))));
     }
     return q;
   }

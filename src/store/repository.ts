@@ -4,9 +4,13 @@ import type { CertificatesTable, Database } from './schema.js';
 
 type CertificateRow = CertificatesTable;
 
-/** A LIKE pattern matching `keyword` anywhere, with its wildcards escaped (use with `escape '\'`). */
-export function containsPattern(keyword: string) {
-  return sql<string>`${`%${keyword.replace(/[\\%_]/g, (c) => '\\' + c)}%`} escape '\\'`;
+/**
+ * `column` contains `keyword`, ignoring case, with LIKE's wildcards in the keyword escaped. The same on
+ * SQLite (whose LIKE ignores ASCII case) and PostgreSQL (whose LIKE does not): both sides are lower-cased.
+ */
+export function containsText(column: string, keyword: string) {
+  const pattern = `%${keyword.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+  return sql<boolean>`lower(coalesce(${sql.ref(column)}, '')) like lower(${pattern}) escape '\\'`;
 }
 
 /**
@@ -110,26 +114,50 @@ export class RepositoryStore {
     return Number(r.numUpdatedRows) > 0;
   }
 
-  async moveCertificate(accountUid: number, id: number, resourceGroupId: string): Promise<boolean> {
+  /**
+   * MoveResourceGroup: labels a certificate, or an order and the certificate issued for it, of the account;
+   * false when there is none. Run it in a transaction for an order.
+   */
+  async setResourceGroup(
+    table: 'certificates' | 'orders',
+    accountUid: number,
+    id: number,
+    resourceGroupId: string,
+  ): Promise<boolean> {
     const r = await this.db
-      .updateTable('certificates')
+      .updateTable(table)
       .set({ resource_group_id: resourceGroupId })
       .where('id', '=', id)
       .where('account_uid', '=', accountUid)
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+    if (Number(r.numUpdatedRows) === 0) return false;
+    if (table === 'orders') {
+      await this.db
+        .updateTable('certificates')
+        .set({ resource_group_id: resourceGroupId })
+        .where('order_id', '=', id)
+        .where('account_uid', '=', accountUid)
+        .execute();
+    }
+    return true;
   }
 
-  async moveOrder(accountUid: number, id: number, resourceGroupId: string): Promise<boolean> {
-    const r = await this.db
-      .updateTable('orders')
-      .set({ resource_group_id: resourceGroupId })
-      .where('id', '=', id)
-      .where('account_uid', '=', accountUid)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+  /**
+   * Gives an order's certificates the order's current resource group. Issuance runs it in its transaction,
+   * after the certificate insert, so a MoveResourceGroup that races the issuance is never lost.
+   */
+  async inheritOrderGroup(orderId: number): Promise<void> {
+    await this.db
+      .updateTable('certificates')
+      .set((eb) => ({
+        resource_group_id: eb
+          .selectFrom('orders')
+          .select('orders.resource_group_id')
+          .where('orders.id', '=', orderId),
+      }))
+      .where('order_id', '=', orderId)
+      .execute();
   }
 
   private filtered(f: RepositoryListFilter) {
@@ -139,15 +167,9 @@ export class RepositoryStore {
       .where('deleted_at', 'is', null);
     if (f.uploadOnly) q = q.where('source', '=', 'upload');
     if (f.resourceGroupId !== undefined) q = q.where('resource_group_id', '=', f.resourceGroupId);
-    if (f.keyword) {
-      const like = containsPattern(f.keyword);
-      q = q.where((eb) =>
-        eb.or([
-          eb('sans', 'like', like),
-          eb('common_name', 'like', like),
-          eb(sql<string>`coalesce(name, '')`, 'like', like),
-        ]),
-      );
+    const keyword = f.keyword;
+    if (keyword) {
+      q = q.where((eb) => eb.or(['sans', 'common_name', 'name'].map((c) => containsText(c, keyword))));
     }
     const valid = q.where('revoked_at', 'is', null);
     switch (f.status) {

@@ -5,35 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import SQLite from 'better-sqlite3';
 import { x509 } from '../../src/pki/x509.js';
-import { cliJson } from '../helpers/cli.js';
 import { keyAs, newKey } from '../helpers/certs.js';
-import { contact, sdkError, type SdkError } from '../helpers/orders.js';
+import { accountClient, contact, expectError, sdkError, type SdkError } from '../helpers/orders.js';
 import { makeCsr, openssl } from '../helpers/pki.js';
-import {
-  Models,
-  pop,
-  sdk,
-  startTestServer,
-  type CasClient,
-  type Credentials,
-  type TestServer,
-} from '../helpers/server.js';
+import { Models, pop, sdk, startTestServer, type CasClient, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
 let client: CasClient;
 
-async function refused(p: Promise<unknown>, code: string, status: number, param?: string, why?: RegExp) {
-  const e: SdkError = await sdkError(p);
-  const message = String(e.data?.Message ?? e.message);
-  assert.deepEqual([e.code, e.statusCode], [code, status], `got ${e.code} ${e.statusCode}: ${message}`);
-  if (param) assert.ok(message.includes(`"${param}"`), `the message should name ${param}: ${message}`);
-  if (why) assert.match(message, why);
-  return message;
-}
+const refused = expectError;
 
 const spkiSha256 = (keyOrCsrKey: string) =>
   createHash('sha256')
@@ -43,14 +25,6 @@ const spkiSha256 = (keyOrCsrKey: string) =>
 
 /** The public key of a CSR, PEM (via openssl). */
 const csrPublicKey = (csr: string) => openssl(['req', '-noout', '-pubkey'], csr);
-
-async function newAccount(name: string): Promise<CasClient> {
-  const acct = cliJson<{ uid: number }>(server.dataDir, ['account', 'create', '--name', name]);
-  return sdk(
-    server.endpoint,
-    cliJson<Credentials>(server.dataDir, ['key', 'create', '--account', String(acct.uid)]),
-  );
-}
 
 async function listCsr(c: CasClient, req: Record<string, unknown> = {}) {
   return (await c.listCsr(new Models.ListCsrRequest(req))).body!;
@@ -301,7 +275,7 @@ describe('UploadCsr, GetCsrDetail, UpdateCsr, DeleteCsr', () => {
     }
     const { csr, key } = makeCsr('mine.example.test', 'ec');
     const csrId = (await client.uploadCsr(new Models.UploadCsrRequest({ csr, key }))).body!.csrId!;
-    const other = await newAccount('csr-other');
+    const other = accountClient(server, 'csr-other');
     const answers: string[] = [];
     for (const id of [csrId, Number.MAX_SAFE_INTEGER]) {
       answers.push(
@@ -371,7 +345,7 @@ describe('one PEM reader for every input', () => {
 
 describe('ListCsr', () => {
   it('pages, filters by Algorithm and KeyWord, and refuses out-of-range paging', async () => {
-    const c = await newAccount('csr-pager');
+    const c = accountClient(server, 'csr-pager');
     for (let i = 0; i < 7; i++) {
       const { csr } = makeCsr(`p${i}.list.example.test`, i % 2 ? 'rsa:2048' : 'ec');
       await c.uploadCsr(new Models.UploadCsrRequest({ csr, name: `list-${i}` }));
@@ -409,7 +383,7 @@ describe('ListCsr', () => {
 
 describe('ListContact', () => {
   it('records the contacts of applications once each, most recently used first, and filters by Keyword', async () => {
-    const c = await newAccount('contacts');
+    const c = accountClient(server, 'contacts');
     const apply = (who: { username?: string; email?: string; phone?: string }, domain: string) =>
       c.createCertificateForPackageRequest(
         new Models.CreateCertificateForPackageRequestRequest({ domain, validateType: 'DNS', ...who }),
@@ -471,19 +445,17 @@ describe('ListContact', () => {
 
 describe('keys at rest', () => {
   it('seals every private key in the database', async () => {
-    const db = new SQLite(path.join(server.dataDir, 'opencas.db'), { readonly: true });
-    try {
-      const rows = [
-        ...db.prepare('select key_sealed as k from csrs where key_sealed is not null').all(),
-        ...db.prepare('select key_sealed as k from certificates where key_sealed is not null').all(),
-      ] as Array<{ k: string }>;
-      assert.ok(rows.length > 3);
-      for (const { k } of rows) {
-        assert.match(k, /^v1:[A-Za-z0-9+/=]+$/);
-        assert.ok(!k.includes('PRIVATE KEY'));
-      }
-    } finally {
-      db.close();
+    const db = server.services.store.conn.db;
+    const rows = [
+      ...(await db.selectFrom('csrs').select('key_sealed').execute()),
+      ...(await db.selectFrom('certificates').select('key_sealed').execute()),
+    ]
+      .map((r) => r.key_sealed)
+      .filter((k): k is string => k !== null);
+    assert.ok(rows.length > 3);
+    for (const k of rows) {
+      assert.match(k, /^v1:[A-Za-z0-9+/=]+$/);
+      assert.ok(!k.includes('PRIVATE KEY'));
     }
   });
 });

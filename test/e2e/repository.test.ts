@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { cliJson } from '../helpers/cli.js';
+import { ManualClock } from '../../src/clock.js';
 import {
   fingerprint,
   issue,
@@ -17,17 +17,18 @@ import {
   serialHex,
   type Chain,
 } from '../helpers/certs.js';
-import { contact, sdkError, waitForType, type SdkError } from '../helpers/orders.js';
-import { openssl } from '../helpers/pki.js';
 import {
-  Models,
-  pop,
-  sdk,
-  startTestServer,
-  type CasClient,
-  type Credentials,
-  type TestServer,
-} from '../helpers/server.js';
+  accountClient,
+  contact,
+  expectError,
+  issuedCertificate,
+  sdkError,
+  waitForType,
+  type SdkError,
+} from '../helpers/orders.js';
+import { openssl } from '../helpers/pki.js';
+import { v1Params, v1Request } from '../helpers/raw.js';
+import { Models, pop, sdk, startTestServer, type CasClient, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
 let client: CasClient;
@@ -56,15 +57,7 @@ async function listCerts(c: CasClient, req: Record<string, unknown> = {}) {
   ).body!;
 }
 
-/** An SDK call that must fail with `code` and `status`, its Message naming `param` when given. */
-async function refused(p: Promise<unknown>, code: string, status: number, param?: string, why?: RegExp) {
-  const e: SdkError = await sdkError(p);
-  const message = String(e.data?.Message ?? e.message);
-  assert.deepEqual([e.code, e.statusCode], [code, status], `got ${e.code} ${e.statusCode}: ${message}`);
-  if (param) assert.ok(message.includes(`"${param}"`), `the message should name ${param}: ${message}`);
-  if (why) assert.match(message, why);
-  return message;
-}
+const refused = expectError;
 
 /** Each PEM body line is at most 64 columns, every line ends in '\n', no '\r'. */
 function assertNormalised(pem: string): void {
@@ -286,42 +279,22 @@ describe('UploadUserCertificate: keys', () => {
       'InvalidParameter',
       400,
       'Key',
-      /public key, not a private key/,
+      /not a readable PEM private key \(it holds a public key\)/,
     );
   });
 
   it('refuses a key that does not match (RSA and EC), then takes a correct upload in the same process', async () => {
     const before = (await listCerts(client)).totalCount!;
     const name = uniq('mismatch');
-    await refused(
-      upload(client, rsa.leaf.cert, newKey('rsa'), name),
-      'InvalidParameter',
-      400,
-      'Key',
-      /does not match/,
-    );
-    await refused(
-      upload(client, ec.leaf.cert, newKey('ec'), name),
-      'InvalidParameter',
-      400,
-      'Key',
-      /does not match/,
-    );
-    // An EC key against an RSA certificate, and the reverse: different key types are a mismatch too.
-    await refused(
-      upload(client, rsa.leaf.cert, ec.leaf.key, name),
-      'InvalidParameter',
-      400,
-      'Key',
-      /does not match/,
-    );
-    await refused(
-      upload(client, ec.leaf.cert, rsa.leaf.key, name),
-      'InvalidParameter',
-      400,
-      'Key',
-      /does not match/,
-    );
+    // Another key of the same type, and (both ways) a key of the other type.
+    for (const [cert, key] of [
+      [rsa.leaf.cert, newKey('rsa')],
+      [ec.leaf.cert, newKey('ec')],
+      [rsa.leaf.cert, ec.leaf.key],
+      [ec.leaf.cert, rsa.leaf.key],
+    ] as const) {
+      await refused(upload(client, cert, key, name), 'InvalidParameter', 400, 'Key', /does not match/);
+    }
     assert.equal((await listCerts(client)).totalCount, before, 'nothing stored');
     // The name was not taken by the refused uploads.
     const ok = await upload(client, ec.leaf.cert, ec.leaf.key, name);
@@ -537,26 +510,8 @@ describe('GetUserCertificateDetail', () => {
   });
 
   it('shows an issued certificate with its OrderId, BuyInAliyun and key', async () => {
-    const orderId = (
-      await client.createCertificateRequest(
-        new Models.CreateCertificateRequestRequest({
-          domain: 'issued.repo.example.test',
-          validateType: 'DNS',
-          ...contact,
-        }),
-      )
-    ).body!.orderId!;
-    const state = await waitForType(client, orderId, 'certificate');
-    const listed = (
-      await client.listUserCertificateOrder(
-        new Models.ListUserCertificateOrderRequest({
-          orderType: 'CERT',
-          keyword: 'issued.repo.example.test',
-        }),
-      )
-    ).body!;
-    assert.equal(listed.totalCount, 1);
-    const d = await detail(client, listed.certificateOrderList![0]!.certificateId!);
+    const { orderId, state, certId } = await issuedCertificate(client, 'issued.repo.example.test');
+    const d = await detail(client, certId);
     assert.equal(d.orderId, orderId);
     assert.equal(d.buyInAliyun, true);
     assert.equal(d.cert, state.certificate);
@@ -578,9 +533,7 @@ describe('GetUserCertificateDetail', () => {
     }
     const c = makeChain('foreign.example.test');
     const mine = (await upload(client, c.leaf.cert, c.leaf.key)).certId!;
-    const acct = cliJson<{ uid: number }>(server.dataDir, ['account', 'create', '--name', 'repo-other']);
-    const key = cliJson<Credentials>(server.dataDir, ['key', 'create', '--account', String(acct.uid)]);
-    const other = sdk(server.endpoint, key);
+    const other = accountClient(server, 'repo-other');
     const unknown = Number.MAX_SAFE_INTEGER;
     const messages: string[] = [];
     for (const certId of [mine, unknown]) {
@@ -621,21 +574,7 @@ describe('DeleteUserCertificate', () => {
   });
 
   it('deletes an issued certificate only once it is revoked (OrderStateError before)', async () => {
-    const orderId = (
-      await client.createCertificateRequest(
-        new Models.CreateCertificateRequestRequest({
-          domain: 'del-issued.example.test',
-          validateType: 'DNS',
-          ...contact,
-        }),
-      )
-    ).body!.orderId!;
-    await waitForType(client, orderId, 'certificate');
-    const certId = (
-      await client.listUserCertificateOrder(
-        new Models.ListUserCertificateOrderRequest({ orderType: 'CERT', keyword: 'del-issued.example.test' }),
-      )
-    ).body!.certificateOrderList![0]!.certificateId!;
+    const { orderId, certId } = await issuedCertificate(client, 'del-issued.example.test');
     await refused(
       client.deleteUserCertificate(new Models.DeleteUserCertificateRequest({ certId })),
       'OrderStateError',
@@ -660,11 +599,7 @@ describe('ListUserCertificateOrder for CERT and UPLOAD', () => {
   let pager: CasClient;
   const ids: number[] = [];
   before(async () => {
-    const acct = cliJson<{ uid: number }>(server.dataDir, ['account', 'create', '--name', 'repo-pager']);
-    pager = sdk(
-      server.endpoint,
-      cliJson<Credentials>(server.dataDir, ['key', 'create', '--account', String(acct.uid)]),
-    );
+    pager = accountClient(server, 'repo-pager');
     const c = makeChain('paging.example.test');
     for (let i = 0; i < 45; i++)
       ids.push((await upload(pager, c.leaf.cert, c.leaf.key, `page-${i}`)).certId!);
@@ -800,7 +735,7 @@ describe('resource groups', () => {
       ).body!.totalCount,
       0,
     );
-    // The certificate issued for a grouped order is in the group too.
+    // The order's certificate is in the group too, whether it was issued before the move or after.
     await waitForType(client, orderId, 'certificate');
     const certs = (
       await client.listUserCertificateOrder(
@@ -836,5 +771,45 @@ describe('resource groups', () => {
       400,
       'ResourceGroupId',
     );
+  });
+});
+
+describe('DeleteUserCertificate once an issued certificate has expired', () => {
+  it('deletes it without revocation after its end date (server clock moved on)', async () => {
+    const clock = new ManualClock(Date.now());
+    const moved = await startTestServer({
+      clock,
+      flags: { validation: 'sandbox', sandboxDelayMs: '0', workerIntervalMs: '50' },
+    });
+    try {
+      const c = sdk(moved.endpoint, moved.rootKey);
+      const { certId } = await issuedCertificate(c, 'expires.example.test');
+      await expectError(
+        c.deleteUserCertificate(new Models.DeleteUserCertificateRequest({ certId })),
+        'OrderStateError',
+        403,
+      );
+      clock.advance(91 * 86_400_000);
+      // Signed with the server's (moved) clock, through raw V1 requests.
+      const call = (action: string) =>
+        v1Request(
+          moved.endpoint,
+          moved.rootKey,
+          v1Params(
+            moved.rootKey,
+            action,
+            { CertId: String(certId) },
+            { Timestamp: new Date(clock.now()).toISOString() },
+          ),
+        );
+      const shown = await call('GetUserCertificateDetail');
+      assert.equal(shown.json.Expired, true);
+      const deleted = await call('DeleteUserCertificate');
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.json));
+      const gone = await call('GetUserCertificateDetail');
+      assert.deepEqual([gone.status, gone.json.Code], [404, 'NotFoundCertificate']);
+    } finally {
+      await moved.stop();
+    }
   });
 });

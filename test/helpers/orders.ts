@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { Models, type CasClient } from './server.js';
+import { cliJson } from './cli.js';
+import { Models, sdk, type CasClient, type Credentials, type TestServer } from './server.js';
 
 /** DescribePackageState's three counters through the SDK. */
 export async function counters(client: CasClient, productCode: string) {
@@ -41,4 +42,49 @@ export async function sdkError(p: Promise<unknown>): Promise<SdkError> {
     return err as SdkError;
   }
   assert.fail('the call was expected to fail');
+}
+
+/**
+ * Awaits a call that must fail with `code` and HTTP `status`; its Message must name `param` (quoted, as
+ * InvalidParameter and MissingParameter do) and match `why` when given. Returns the Message.
+ */
+export async function expectError(
+  p: Promise<unknown>,
+  code: string,
+  status: number,
+  param?: string,
+  why?: RegExp,
+): Promise<string> {
+  const e = await sdkError(p);
+  const message = String(e.data?.['Message'] ?? e.message);
+  assert.deepEqual([e.code, e.statusCode], [code, status], `got ${e.code} ${e.statusCode}: ${message}`);
+  if (param) assert.ok(message.includes(`"${param}"`), `the message should name ${param}: ${message}`);
+  if (why) assert.match(message, why);
+  return message;
+}
+
+/** A new account (admin CLI) and an SDK client with a key of its own. */
+export function accountClient(server: TestServer, name: string): CasClient {
+  const acct = cliJson<{ uid: number }>(server.dataDir, ['account', 'create', '--name', name]);
+  return sdk(
+    server.endpoint,
+    cliJson<Credentials>(server.dataDir, ['key', 'create', '--account', String(acct.uid)]),
+  );
+}
+
+/** Applies for `domain` (sandbox validation), waits for issuance; the order, its state and its CertId. */
+export async function issuedCertificate(client: CasClient, domain: string) {
+  const orderId = (
+    await client.createCertificateRequest(
+      new Models.CreateCertificateRequestRequest({ domain, validateType: 'DNS', ...contact }),
+    )
+  ).body!.orderId!;
+  const state = await waitForType(client, orderId, 'certificate');
+  const listed = (
+    await client.listUserCertificateOrder(
+      new Models.ListUserCertificateOrderRequest({ orderType: 'CERT', keyword: domain }),
+    )
+  ).body!.certificateOrderList!;
+  assert.equal(listed.length, 1);
+  return { orderId, state, certId: listed[0]!.certificateId! };
 }
