@@ -19,8 +19,6 @@ const STATUSES = [
   'REVOKED',
 ] as const;
 const CERT_STATUSES: readonly string[] = ['ISSUED', 'WILLEXPIRED', 'EXPIRED'];
-/** Loaded at once when ResourceGroupId filters application orders (see the handler). */
-const MAX_ORDERS_SCANNED = 1_000_000;
 
 const base36 = (n: number) => n.toString(36);
 
@@ -161,16 +159,7 @@ export const ListUserCertificateOrder: Action = {
       });
       return page(plans.length, rows);
     }
-    const filter = { accountUid: ctx.accountUid, status, keyword, now, willExpireMs };
-    if (resourceGroupId !== undefined) {
-      // The order store does not filter by resource group yet: page the account's matching orders here.
-      const all = await s.store.orders.list({ ...filter, offset: 0, limit: MAX_ORDERS_SCANNED });
-      const inGroup = all.rows.filter((o) => o.resource_group_id === resourceGroupId);
-      return page(
-        inGroup.length,
-        inGroup.slice(offset, offset + showSize).map((o) => orderEntry(o, now, willExpireMs)),
-      );
-    }
+    const filter = { accountUid: ctx.accountUid, status, keyword, resourceGroupId, now, willExpireMs };
     const r = await s.store.orders.list({ ...filter, offset, limit: showSize });
     return page(
       r.total,

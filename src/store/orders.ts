@@ -18,6 +18,7 @@ export interface OrderListFilter {
   /** API list status, upper case (decisions.md 11). */
   status?: string;
   keyword?: string;
+  resourceGroupId?: string;
   now: number;
   willExpireMs: number;
   offset: number;
@@ -158,6 +159,7 @@ export class OrderStore {
       .leftJoin('certificates', 'certificates.id', 'orders.certificate_id')
       .where('orders.account_uid', '=', f.accountUid)
       .where('orders.deleted_at', 'is', null);
+    if (f.resourceGroupId !== undefined) q = q.where('orders.resource_group_id', '=', f.resourceGroupId);
     if (f.keyword) {
       const like = `%${f.keyword.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
       q = q.where((eb) =>
@@ -254,17 +256,6 @@ export class OrderStore {
   }
 }
 
-export interface CertificateListFilter {
-  accountUid: number;
-  uploadOnly: boolean;
-  status?: string;
-  keyword?: string;
-  now: number;
-  willExpireMs: number;
-  offset: number;
-  limit: number;
-}
-
 export class CertificateStore {
   constructor(private readonly db: Db) {}
 
@@ -291,54 +282,5 @@ export class CertificateStore {
       .set({ revoked_at: at, revoke_reason: reason })
       .where('id', '=', id)
       .execute();
-  }
-
-  private filtered(f: CertificateListFilter) {
-    let q = this.db.selectFrom('certificates').where('account_uid', '=', f.accountUid);
-    if (f.uploadOnly) q = q.where('source', '=', 'upload');
-    if (f.keyword) {
-      const like = `%${f.keyword.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-      q = q.where((eb) =>
-        eb.or([
-          eb('sans', 'like', sql<string>`${like} escape '\\'`),
-          eb('common_name', 'like', sql<string>`${like} escape '\\'`),
-          eb(sql<string>`coalesce(name, '')`, 'like', sql<string>`${like} escape '\\'`),
-        ]),
-      );
-    }
-    switch (f.status) {
-      case undefined:
-        q = q.where('revoked_at', 'is', null).where('not_after', '>', f.now);
-        break;
-      case 'ISSUED':
-        q = q.where('revoked_at', 'is', null).where('not_after', '>', f.now + f.willExpireMs);
-        break;
-      case 'WILLEXPIRED':
-        q = q
-          .where('revoked_at', 'is', null)
-          .where('not_after', '>', f.now)
-          .where('not_after', '<=', f.now + f.willExpireMs);
-        break;
-      case 'EXPIRED':
-        q = q.where('not_after', '<=', f.now);
-        break;
-      default:
-        q = q.where(sql<boolean>`1 = 0`);
-    }
-    return q;
-  }
-
-  async list(f: CertificateListFilter): Promise<{ total: number; rows: CertificateRow[] }> {
-    const count = await this.filtered(f)
-      .select(sql<number>`count(*)`.as('n'))
-      .executeTakeFirstOrThrow();
-    const rows = await this.filtered(f)
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .offset(f.offset)
-      .limit(f.limit)
-      .execute();
-    return { total: Number(count.n), rows };
   }
 }
