@@ -1,23 +1,20 @@
 /**
- * Request signing for the load generator, written here (not imported from src/) so that the benchmark
+ * Request signing for the load generator (the test helpers' independent signer, not src/) so that the benchmark
  * signs exactly as an outside client would: V1 (HMAC-SHA1, everything in the query) and ACS3-HMAC-SHA256
  * (signed headers). Every call makes a fresh nonce and timestamp.
  */
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  canonicalQuery,
+  enc,
+  isoNow,
+  signAcs3Headers,
+  v1Signature,
+  type SigningKey,
+} from '../test/helpers/signing.js';
 
-export interface Key {
-  accessKeyId: string;
-  accessKeySecret: string;
-}
+export type Key = SigningKey;
 
-const enc = (s: string) =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-const canonicalQuery = (p: Record<string, string>) =>
-  Object.keys(p)
-    .sort()
-    .map((k) => `${enc(k)}=${enc(p[k]!)}`)
-    .join('&');
-const isoNow = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
 
 export interface SignedRequest {
@@ -40,9 +37,7 @@ export function signV1(key: Key, action: string, params: Record<string, string>)
     ...params,
   };
   const query = canonicalQuery(p);
-  const signature = createHmac('sha1', key.accessKeySecret + '&')
-    .update(`GET&${enc('/')}&${enc(query)}`)
-    .digest('base64');
+  const signature = v1Signature('GET', p, key.accessKeySecret);
   return { method: 'GET', path: `/?${query}&Signature=${enc(signature)}`, headers: {} };
 }
 
@@ -61,19 +56,7 @@ export function signAcs3(
     'x-acs-signature-nonce': randomUUID(),
     'x-acs-version': '2020-04-07',
   };
-  const names = Object.keys(headers).sort();
+  signAcs3Headers(key, headers, query);
   const qs = canonicalQuery(query);
-  const canonical = [
-    'POST',
-    '/',
-    qs,
-    names.map((n) => `${n}:${headers[n]!.trim()}\n`).join(''),
-    names.join(';'),
-    EMPTY_SHA256,
-  ].join('\n');
-  const sts = 'ACS3-HMAC-SHA256\n' + createHash('sha256').update(canonical).digest('hex');
-  const signature = createHmac('sha256', key.accessKeySecret).update(sts).digest('hex');
-  headers['authorization'] =
-    `ACS3-HMAC-SHA256 Credential=${key.accessKeyId},SignedHeaders=${names.join(';')},Signature=${signature}`;
   return { method: 'POST', path: qs ? `/?${qs}` : '/', headers };
 }

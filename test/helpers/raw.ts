@@ -2,19 +2,11 @@
  * Hand-rolled request signing for raw HTTP tests, written independently of src/ so that the server's
  * verifiers are checked against a second implementation (and so tests can send what no SDK would).
  */
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Credentials } from './server.js';
+import { canonicalQuery as sorted, enc, isoNow, signAcs3Headers, v1Signature } from './signing.js';
 
-const enc = (s: string) =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-const sorted = (p: Record<string, string>) =>
-  Object.keys(p)
-    .sort()
-    .map((k) => `${enc(k)}=${enc(p[k]!)}`)
-    .join('&');
-
-export const isoNow = (offsetMs = 0) =>
-  new Date(Date.now() + offsetMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+export { isoNow, v1Signature };
 
 export interface RawResponse {
   status: number;
@@ -56,13 +48,6 @@ export function v1Params(
   };
   for (const k of Object.keys(p)) if (p[k] === undefined) delete p[k];
   return p as Record<string, string>;
-}
-
-export function v1Signature(method: string, params: Record<string, string>, secret: string): string {
-  const sts = `${method}&${enc('/')}&${enc(sorted(params))}`;
-  return createHmac('sha1', secret + '&')
-    .update(sts)
-    .digest('base64');
 }
 
 /** Sends a V1-signed GET (everything in the query) or POST (everything in a form body). */
@@ -108,19 +93,7 @@ export async function v3Request(
     'x-acs-content-sha256': createHash('sha256').update(body).digest('hex'),
   };
   if (opts.contentType) headers['content-type'] = opts.contentType;
-  const names = Object.keys(headers).sort();
-  const canonical = [
-    'POST',
-    '/',
-    sorted(query),
-    names.map((n) => `${n}:${headers[n]!.trim()}\n`).join(''),
-    names.join(';'),
-    headers['x-acs-content-sha256'],
-  ].join('\n');
-  const sts = 'ACS3-HMAC-SHA256\n' + createHash('sha256').update(canonical).digest('hex');
-  const sig = createHmac('sha256', key.accessKeySecret).update(sts).digest('hex');
-  headers['authorization'] =
-    `ACS3-HMAC-SHA256 Credential=${key.accessKeyId},SignedHeaders=${names.join(';')},Signature=${sig}`;
+  signAcs3Headers(key, headers, query);
   opts.mutate?.(headers);
   const qs = Object.keys(query)
     .map((k) => `${enc(k)}=${enc(query[k]!)}`)
