@@ -38,7 +38,7 @@ export type ThrottleBackend =
  * against the same budget; if that backend fails, each server falls back to counting on its own.
  */
 export class Throttle {
-  private readonly limiters = new Map<string, Promise<RateLimiterAbstract>>();
+  private readonly limiters = new Map<string, RateLimiterAbstract>();
 
   constructor(
     private readonly config: RateLimitConfig,
@@ -54,7 +54,7 @@ export class Throttle {
     );
   }
 
-  private limiter(action: string): Promise<RateLimiterAbstract> {
+  private limiter(action: string): RateLimiterAbstract {
     let l = this.limiters.get(action);
     if (!l) {
       const points = this.limitFor(action);
@@ -62,24 +62,19 @@ export class Throttle {
       const insuranceLimiter = new RateLimiterMemory({ points, duration: 1 });
       const b = this.backend;
       if (b.kind === 'redis') {
-        l = Promise.resolve(new RateLimiterRedis({ ...base, storeClient: b.client, insuranceLimiter }));
+        l = new RateLimiterRedis({ ...base, storeClient: b.client, insuranceLimiter });
       } else if (b.kind === 'postgres') {
-        l = new Promise((resolve, reject) => {
-          const limiter: RateLimiterPostgres = new RateLimiterPostgres(
-            {
-              ...base,
-              storeClient: b.pool,
-              storeType: 'pool',
-              tableName: 'opencas_rate_limits',
-              insuranceLimiter,
-            },
-            (err?: unknown) =>
-              err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(limiter),
-          );
+        // The table comes from the store's migrations (0004), so no server creates it lazily.
+        l = new RateLimiterPostgres({
+          ...base,
+          storeClient: b.pool,
+          storeType: 'pool',
+          tableName: 'opencas_rate_limits',
+          tableCreated: true,
+          insuranceLimiter,
         });
-        l.catch(() => this.limiters.delete(action));
       } else {
-        l = Promise.resolve(new RateLimiterMemory(base));
+        l = new RateLimiterMemory(base);
       }
       this.limiters.set(action, l);
     }
@@ -88,7 +83,7 @@ export class Throttle {
 
   async take(action: string, accountUid: number): Promise<void> {
     if (!this.config.enabled) return;
-    const limiter = await this.limiter(action);
+    const limiter = this.limiter(action);
     try {
       await limiter.consume(String(accountUid));
     } catch (err) {
