@@ -1,220 +1,63 @@
 /**
- * `npm run bench [-- --quick]`: the benchmarks of issue 6 that exist so far. Today that is API throughput
- * only: signed DescribePackageState (V1 and ACS3) against a real OpenCAS server, side by side with a bare
- * node:http server that answers every request with the same bytes, driven by the same load generator
- * (autocannon in a child process) with the same connections and duration, in the same run.
+ * `npm run bench [-- --quick]`: the benchmarks of issue 6, each a section in its own module, run one after
+ * the other (never side by side: they would share the machine's cores). Every figure is reported beside a
+ * baseline measured in the same run.
  *
- * Writes bench/results/<date>.json and bench/results/<date>.md and prints the Markdown summary.
+ * Writes bench/results/<date>.json and bench/results/<date>.md (`<date>-quick` for a quick run) and prints
+ * the Markdown summary.
  */
-import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../src/config.js';
-import { startServer } from '../src/serve.js';
-import type { LoadJob, LoadResult, Scheme } from './load.js';
-import { signV1, type Key } from './sign.js';
+import { apiThroughput } from './api.js';
+import { benchDir, machine, type Section, type SectionResult } from './common.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const quick = process.argv.includes('--quick');
-const CONNECTIONS = 20;
-const DURATION_S = quick ? 3 : 15;
-const WARMUP_S = quick ? 1 : 3;
-const TARGET_RATIO = 0.7;
-const ACTION = 'DescribePackageState';
-const PARAMS = { ProductCode: 'digicert-free-1-free' };
-const ROOT_KEY: Key = {
-  accessKeyId: 'LTAIbenchroot000000001',
-  accessKeySecret: 'bench-root-secret-0123456789abcdef',
-};
-
-function runLoad(job: LoadJob): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(path.join(here, 'load.ts'), [JSON.stringify(job)], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    let result: LoadResult | undefined;
-    child.on('message', (m) => (result = m as LoadResult));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      result ? resolve(result) : reject(new Error(`load generator exited with ${code}`)),
-    );
-  });
-}
-
-const round = (n: number, digits = 0) => Number(n.toFixed(digits));
+const SECTIONS: Section[] = [{ key: 'apiThroughput', run: apiThroughput }];
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opencas-bench-'));
-  const opencas = await startServer(
-    loadConfig(
-      {
-        host: '127.0.0.1',
-        port: '0',
-        dataDir,
-        logLevel: 'silent',
-        rateLimits: 'off',
-        rootAccessKeyId: ROOT_KEY.accessKeyId,
-        rootAccessKeySecret: ROOT_KEY.accessKeySecret,
-      },
-      {},
-    ),
-  );
-  let bare: http.Server | undefined;
-  try {
-    // One real call (it also makes the starter grant, so the measured calls are all reads) gives the bytes
-    // the bare server will answer with.
-    const first = signV1(ROOT_KEY, ACTION, PARAMS);
-    const res = await fetch(opencas.url + first.path);
-    const body = Buffer.from(await res.arrayBuffer());
-    if (res.status !== 200) throw new Error(`OpenCAS answered ${res.status}: ${body.toString()}`);
-    const contentType = res.headers.get('content-type') ?? 'application/json; charset=utf-8';
-    bare = http.createServer({ keepAliveTimeout: 72_000 }, (req, reply) => {
-      req.resume();
-      req.on('end', () => {
-        reply.writeHead(200, { 'content-type': contentType, 'content-length': body.length });
-        reply.end(body);
-      });
-    });
-    await new Promise<void>((resolve) => bare!.listen(0, '127.0.0.1', resolve));
-    const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
-
-    const targets: { name: string; url: string; scheme: Scheme }[] = [
-      { name: 'bare node:http (V1-signed requests)', url: bareUrl, scheme: 'v1' },
-      { name: 'OpenCAS, V1 (HMAC-SHA1)', url: opencas.url, scheme: 'v1' },
-      { name: 'bare node:http (ACS3-signed requests)', url: bareUrl, scheme: 'acs3' },
-      { name: 'OpenCAS, ACS3-HMAC-SHA256', url: opencas.url, scheme: 'acs3' },
-    ];
-    const results: (LoadResult & {
-      serverCpuPercent: number;
-      name: string;
-      scheme: Scheme;
-      target: 'bare' | 'opencas';
-    })[] = [];
-    for (const t of targets) {
-      const job = {
-        url: t.url,
-        scheme: t.scheme,
-        connections: CONNECTIONS,
-        key: ROOT_KEY,
-        action: ACTION,
-        params: PARAMS,
-      };
-      await runLoad({ ...job, durationSeconds: WARMUP_S });
-      const cpu0 = process.cpuUsage();
-      const wall0 = performance.now();
-      const r = await runLoad({ ...job, durationSeconds: DURATION_S });
-      const cpu = process.cpuUsage(cpu0);
-      // CPU time of this process (both servers live here) over the measured run, in percent of one core.
-      const serverCpuPercent = round((100 * (cpu.user + cpu.system)) / 1000 / (performance.now() - wall0));
-      if (r.non2xx || r.errors || r.timeouts)
-        throw new Error(`${t.name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
-      results.push({
-        ...r,
-        serverCpuPercent,
-        name: t.name,
-        scheme: t.scheme,
-        target: t.url === bareUrl ? 'bare' : 'opencas',
-      });
-      console.error(`${t.name}: ${round(r.requestsPerSecond)} req/s`);
-    }
-
-    const find = (target: string, scheme: Scheme) =>
-      results.find((r) => r.target === target && r.scheme === scheme)!;
-    const ratios = (['v1', 'acs3'] as const).map((scheme) => {
-      const b = find('bare', scheme);
-      const o = find('opencas', scheme);
-      const ratio = o.requestsPerSecond / b.requestsPerSecond;
-      return { scheme, ratio: round(ratio, 3), target: TARGET_RATIO, met: ratio >= TARGET_RATIO };
-    });
-
-    const date = new Date().toISOString().slice(0, 10);
-    const cpus = os.cpus();
-    const machine = {
-      cpus: cpus.length,
-      cpuModel: cpus[0]?.model ?? 'unknown',
-      memoryGiB: round(os.totalmem() / 2 ** 30, 1),
-      platform: `${os.platform()} ${os.release()}`,
-      node: process.version,
-      loadAverageAtEnd: os.loadavg().map((l) => round(l, 2)),
-    };
-    const report = {
-      date: new Date().toISOString(),
-      quick,
-      machine,
-      apiThroughput: {
-        action: ACTION,
-        loadGenerator:
-          'autocannon (child process), keep-alive, pipelining 1, fresh signature and nonce per request',
-        connections: CONNECTIONS,
-        durationSeconds: DURATION_S,
-        warmupSeconds: WARMUP_S,
-        responseBytes: body.length,
-        store: 'SQLite',
-        results: results.map((r) => ({
-          name: r.name,
-          target: r.target,
-          scheme: r.scheme,
-          requests: r.requests,
-          requestsPerSecond: round(r.requestsPerSecond),
-          p50Ms: r.latencyMs.p50,
-          p99Ms: r.latencyMs.p99,
-          meanMs: round(r.latencyMs.mean, 2),
-          serverCpuPercent: r.serverCpuPercent,
-        })),
-        ratios,
-      },
-      notBuiltYet: [
-        'issuance throughput',
-        'server-generated keys',
-        'scale (1M orders)',
-        'validation latency',
-      ],
-    };
-
-    const md = [
-      `## API throughput: signed ${ACTION}${quick ? ' (quick run)' : ''}`,
-      '',
-      `${date}, ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, SQLite. autocannon in a child ` +
-        `process, ${CONNECTIONS} keep-alive connections, ${DURATION_S} s per target after ${WARMUP_S} s ` +
-        `of warm-up, a fresh signature and nonce on every request.`,
-      '',
-      '| target | requests/s | p50 ms | p99 ms | server CPU % of a core |',
-      '| --- | ---: | ---: | ---: | ---: |',
-      ...results.map(
-        (r) =>
-          `| ${r.name} | ${round(r.requestsPerSecond)} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.serverCpuPercent} |`,
-      ),
-      '',
-      'Server CPU: time used by the process holding both servers, in percent of one core. With the ' +
-        'server well under 100 %, the load generator set the pace. The machine may be shared: absolute ' +
-        `figures drift from run to run (1-minute load average at the end: ${machine.loadAverageAtEnd[0]}); ` +
-        'compare the ratios.',
-      '',
-      '| scheme | OpenCAS / bare | target | met |',
-      '| --- | ---: | ---: | --- |',
-      ...ratios.map((r) => `| ${r.scheme} | ${r.ratio} | ≥ ${r.target} | ${r.met ? 'yes' : 'no'} |`),
-      '',
-      'Not built yet (issue 6): ' + report.notBuiltYet.join(', ') + '.',
-      '',
-    ].join('\n');
-
-    const outDir = path.join(here, 'results');
-    mkdirSync(outDir, { recursive: true });
-    const base = path.join(outDir, quick ? `${date}-quick` : date);
-    writeFileSync(base + '.json', JSON.stringify(report, null, 2) + '\n');
-    writeFileSync(base + '.md', md);
-    console.log(md);
-  } finally {
-    await new Promise((resolve) => (bare ? bare.close(resolve) : resolve(undefined)));
-    bare?.closeAllConnections();
-    await opencas.close();
-    rmSync(dataDir, { recursive: true, force: true });
+  const quick = process.argv.includes('--quick');
+  const only = process.argv
+    .find((a) => a.startsWith('--only='))
+    ?.slice('--only='.length)
+    .split(',');
+  const started = performance.now();
+  const m = machine();
+  const results: Record<string, SectionResult> = {};
+  for (const section of SECTIONS) {
+    if (only && !only.includes(section.key)) continue;
+    const t0 = performance.now();
+    console.error(`# ${section.key}`);
+    results[section.key] = await section.run({ quick });
+    console.error(`# ${section.key}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
+  const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+  const date = new Date().toISOString().slice(0, 10);
+  const targets = Object.values(results).flatMap((r) => r.targets);
+  const report = {
+    date: new Date().toISOString(),
+    quick,
+    machine: m,
+    seconds,
+    targets,
+    ...Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.json])),
+  };
+  const md = [
+    `# OpenCAS benchmarks${quick ? ' (quick run: smoke test, figures not meaningful)' : ''}`,
+    '',
+    `${date}, ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}; ${seconds} s in all.`,
+    '',
+    '| target | measured | target | met |',
+    '| --- | ---: | ---: | --- |',
+    ...targets.map((t) => `| ${t.name} | ${t.value} | ${t.target} | ${t.met ? 'yes' : 'no'} |`),
+    '',
+    ...Object.values(results).map((r) => r.markdown),
+  ].join('\n');
+
+  const outDir = path.join(benchDir, 'results');
+  mkdirSync(outDir, { recursive: true });
+  const base = path.join(outDir, quick ? `${date}-quick` : date);
+  writeFileSync(base + '.json', JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(base + '.md', md);
+  console.log(md);
 }
 
 main().catch((err: unknown) => {
