@@ -53,6 +53,10 @@ export interface Config {
   caKeyFile: string | undefined;
   caRootFile: string | undefined;
   workerIntervalMs: number;
+  /** Service-generated RSA keys kept ready per size (0: no pool, every key made on demand). */
+  keyPoolSize: number;
+  /** Background threads that make pool keys. */
+  keyPoolThreads: number;
   /** Redis for shared rate limits (redis://host:port); without it a PostgreSQL cluster shares them in the database. */
   redisUrl: string | undefined;
 }
@@ -269,6 +273,21 @@ export const SETTINGS: SettingSpec[] = [
     description: 'how often background work looks for due orders',
     defaultText: '250',
   },
+  {
+    key: 'keyPoolSize',
+    flag: '--key-pool-size <n>',
+    env: 'OPENCAS_KEY_POOL_SIZE',
+    description:
+      'RSA keys made ahead of demand per key size, sealed in the database; filled from the first use of a size, refilled below half (0 disables)',
+    defaultText: '20',
+  },
+  {
+    key: 'keyPoolThreads',
+    flag: '--key-pool-threads <n>',
+    env: 'OPENCAS_KEY_POOL_THREADS',
+    description: 'worker threads making pool keys, at the lowest CPU priority',
+    defaultText: '1',
+  },
 ];
 
 function parseIntSetting(name: string, text: string, min: number, max: number): number {
@@ -400,6 +419,8 @@ export function loadConfig(
       10,
       60_000,
     ),
+    keyPoolSize: parseIntSetting('OPENCAS_KEY_POOL_SIZE', raw('keyPoolSize') ?? '20', 0, 100_000),
+    keyPoolThreads: parseIntSetting('OPENCAS_KEY_POOL_THREADS', raw('keyPoolThreads') ?? '1', 1, 64),
   };
 }
 

@@ -64,6 +64,7 @@ async function withServices(cmd: Command, fn: (s: Services) => Promise<void>): P
   try {
     await fn(s);
   } finally {
+    await s.keys.close();
     await s.store.close();
   }
 }

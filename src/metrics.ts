@@ -12,6 +12,8 @@ export class Metrics {
   readonly latency: Histogram<'action'>;
   readonly validations: Counter<'method' | 'result'>;
   readonly issuance: Histogram;
+  readonly keyPoolTakes: Counter<'algorithm' | 'size' | 'result'>;
+  readonly keyPoolGenerated: Counter<'algorithm' | 'size'>;
 
   constructor(
     private readonly knownActions: ReadonlySet<string>,
@@ -42,6 +44,30 @@ export class Metrics {
       help: 'Time to build, sign and store one certificate',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
+    });
+    this.keyPoolTakes = new Counter({
+      name: 'opencas_key_pool_takes_total',
+      help: 'Service-generated keys handed out, by kind: hit (from the pool) or miss (made on demand)',
+      labelNames: ['algorithm', 'size', 'result'],
+      registers,
+    });
+    this.keyPoolGenerated = new Counter({
+      name: 'opencas_key_pool_generated_total',
+      help: 'Keys made ahead of demand by this server for the pool, by kind',
+      labelNames: ['algorithm', 'size'],
+      registers,
+    });
+    new Gauge({
+      name: 'opencas_key_pool_keys',
+      help: 'Keys waiting in the pool (shared by every server on the database), by kind',
+      labelNames: ['algorithm', 'size'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const r of await store.keyPool.counts()) {
+          this.set({ algorithm: r.algorithm, size: String(r.size) }, r.n);
+        }
+      },
     });
     new Gauge({
       name: 'opencas_orders',

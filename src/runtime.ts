@@ -7,6 +7,7 @@ import type { Services } from './domain/context.js';
 import { MasterKey } from './secrets.js';
 import { EmbeddedCa } from './issuance/embedded-ca.js';
 import { Metrics } from './metrics.js';
+import { KeyPool } from './domain/key-pool.js';
 import { ACTIONS } from './actions/index.js';
 import { Store } from './store/index.js';
 import { ConfigError } from './config.js';
@@ -37,7 +38,12 @@ export async function openServices(config: Config, clock: Clock = systemClock): 
     const shared = store.conn.dialect === 'postgres' ? store.meta : undefined;
     const issuer = await EmbeddedCa.open(config, masterKey, clock.now(), shared);
     const metrics = new Metrics(new Set(ACTIONS.keys()), store);
-    return { config, store, clock, masterKey, issuer, validation: buildValidation(config, clock), metrics };
+    const keys = new KeyPool(store, masterKey, metrics, {
+      size: config.keyPoolSize,
+      threads: config.keyPoolThreads,
+    });
+    const validation = buildValidation(config, clock);
+    return { config, store, clock, masterKey, issuer, validation, metrics, keys };
   } catch (err) {
     await store.close();
     throw err;

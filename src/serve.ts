@@ -23,6 +23,7 @@ export async function startServer(config: Config, clock?: Clock): Promise<Runnin
   try {
     const root = await bootstrapRoot(services);
     app = buildApp(services);
+    services.keys.onError = (err) => app!.log.error({ err }, 'key pool failed');
     const stopHousekeeping = startHousekeeping(services, (err) =>
       app!.log.error({ err }, 'housekeeping failed'),
     );
@@ -49,11 +50,13 @@ export async function startServer(config: Config, clock?: Clock): Promise<Runnin
         stopHousekeeping();
         await app!.close();
         await worker.stop();
+        await services.keys.close();
         await services.store.close();
       },
     };
   } catch (err) {
     await app?.close();
+    await services.keys.close();
     await services.store.close();
     throw err;
   }

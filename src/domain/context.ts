@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Issuer } from '../issuance/issuer.js';
+import type { KeyPool } from './key-pool.js';
 import type { Metrics } from '../metrics.js';
 import type { MasterKey } from '../secrets.js';
 import type { Store } from '../store/index.js';
@@ -23,4 +24,6 @@ export interface Services {
   issuer: Issuer;
   validation: ValidationService;
   metrics: Metrics;
+  /** Service-generated key pairs (a pool made ahead of demand, or on the spot). */
+  keys: KeyPool;
 }

@@ -1,7 +1,7 @@
 /** The CSR repository (api.md 5.7 to 5.12): CSRs the service made with their keys, or uploaded ones. */
 import { randomId } from '../ids.js';
 import { buildCsr, parseCsr, type CsrSubject, type ParsedCsr } from '../pki/csr.js';
-import { generateKeyPair, publicKeySha256, type PrivateKeyInfo } from '../pki/keys.js';
+import { publicKeySha256, type PrivateKeyInfo } from '../pki/keys.js';
 import { Errors } from '../rpc/errors.js';
 import type { CsrRow } from '../store/csrs.js';
 import type { Services } from './context.js';
@@ -50,7 +50,7 @@ export interface NewCsr {
 
 /** CreateCsr: a key pair made off the event loop, a CSR signed with it, the key sealed at rest. */
 export async function createCsr(s: Services, accountUid: number, input: NewCsr): Promise<CsrRow> {
-  const pair = await generateKeyPair(input.algorithm, input.keySize);
+  const pair = await s.keys.take(input.algorithm, input.keySize);
   const csr = parseCsr(await buildCsr(input.subject, input.names, pair.privateKey));
   const id = randomId();
   const row = rowOf(

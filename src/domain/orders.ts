@@ -1,4 +1,3 @@
-import { generateKeyPair } from '../pki/keys.js';
 import { parseCsr, type ParsedCsr } from '../pki/csr.js';
 import { maxValidityDays } from '../pki/ca.js';
 import { describeCertificate } from '../pki/certificate.js';
@@ -407,7 +406,7 @@ export async function issueOrder(s: Services, order: OrderRow, actor: string): P
   if (order.csr_pem) {
     publicKey = parseCsr(order.csr_pem).publicKey;
   } else {
-    const pair = await generateKeyPair('RSA', 2048);
+    const pair = await s.keys.take('RSA', 2048);
     publicKey = createPublicKey(pair.privateKey);
     keyPem = pair.privateKeyPem;
   }

@@ -8,6 +8,7 @@ import { PlanStore } from './plans.js';
 import { ContactStore } from './contacts.js';
 import { CsrStore } from './csrs.js';
 import { RepositoryStore } from './repository.js';
+import { KeyPoolStore } from './key-pool.js';
 
 /** The storage authority: the only code that speaks SQL. */
 export class Store {
@@ -20,6 +21,7 @@ export class Store {
   readonly repository: RepositoryStore;
   readonly csrs: CsrStore;
   readonly contacts: ContactStore;
+  readonly keyPool: KeyPoolStore;
 
   private constructor(readonly conn: Connection) {
     this.accounts = new AccountStore(conn.db);
@@ -31,6 +33,7 @@ export class Store {
     this.repository = new RepositoryStore(conn.db);
     this.csrs = new CsrStore(conn.db);
     this.contacts = new ContactStore(conn.db);
+    this.keyPool = new KeyPoolStore(conn.db, conn.dialect);
   }
 
   static async open(url: string): Promise<Store> {

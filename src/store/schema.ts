@@ -172,6 +172,15 @@ export interface ContactsTable {
   last_used_at: number;
 }
 
+/** Keys made ahead of demand, sealed with the master key (context `key-pool:<id>`). */
+export interface KeyPoolTable {
+  id: number;
+  algorithm: string;
+  size: number;
+  key_sealed: string;
+  created_at: number;
+}
+
 export interface Database {
   orders: OrdersTable;
   certificates: CertificatesTable;
@@ -184,4 +193,5 @@ export interface Database {
   nonces: NoncesTable;
   csrs: CsrsTable;
   contacts: ContactsTable;
+  key_pool: KeyPoolTable;
 }
