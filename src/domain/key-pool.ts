@@ -57,7 +57,11 @@ export class KeyPool {
   async take(algorithm: KeyAlgorithm, size?: number): Promise<GeneratedKeyPair> {
     const bits = size ?? DEFAULT_SIZES[algorithm];
     // Only known kinds reach the pool, metric labels included; anything else meets the generator's checks.
-    if (!this.pooled(algorithm, bits)) return generateKeyPair(algorithm, bits);
+    if (algorithm !== 'RSA' || !POOLED_RSA_SIZES.includes(bits)) return generateKeyPair(algorithm, bits);
+    if (!this.pooled(algorithm, bits)) {
+      this.metrics.keyPoolTakes.inc({ algorithm, size: String(bits), result: 'miss' });
+      return generateKeyPair(algorithm, bits);
+    }
     let pem: string | undefined;
     try {
       const row = await this.store.keyPool.claim(algorithm, bits);
