@@ -9,9 +9,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { apiThroughput } from './api.js';
+import { serverKeys } from './keys.js';
 import { benchDir, machine, type Section, type SectionResult } from './common.js';
 
-const SECTIONS: Section[] = [{ key: 'apiThroughput', run: apiThroughput }];
+const SECTIONS: Section[] = [
+  { key: 'apiThroughput', run: apiThroughput },
+  { key: 'serverKeys', run: serverKeys },
+];
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
