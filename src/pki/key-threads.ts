@@ -121,21 +121,21 @@ export class KeyThreads {
     worker.on('exit', (code) => fail(new Error(`a key generation thread exited with code ${code}`)));
   }
 
-  /** Stops every thread (a key being made is abandoned) and fails whatever was still queued. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops every thread and fails whatever was queued or under way at once, so a refill ends now. A thread in
+   * the middle of a key cannot be interrupted inside OpenSSL; it exits as soon as that key is done (a
+   * fraction of a second for RSA-2048) and the key is dropped. Close does not wait for that: the threads
+   * are unref'd, so they never hold the process open.
+   */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new KeyThreadsClosed());
-    // A thread in the middle of a key stops when that key is done (a fraction of a second for RSA-2048);
-    // shutdown waits for that at most a couple of seconds, the threads being unref'd anyway.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(this.slots.map((s) => s.worker.terminate())),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, 2_000);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
+    for (const slot of this.slots) {
+      slot.job?.reject(new KeyThreadsClosed());
+      slot.job = undefined;
+      slot.worker.terminate().catch(() => undefined);
+    }
+    return Promise.resolve();
   }
 }
