@@ -9,6 +9,7 @@ import { EmbeddedCa } from './issuance/embedded-ca.js';
 import { Metrics } from './metrics.js';
 import { ACTIONS } from './actions/index.js';
 import { Store } from './store/index.js';
+import { OrderSignals } from './domain/signals.js';
 import { ConfigError } from './config.js';
 import {
   createValidator,
@@ -37,7 +38,16 @@ export async function openServices(config: Config, clock: Clock = systemClock): 
     const shared = store.conn.dialect === 'postgres' ? store.meta : undefined;
     const issuer = await EmbeddedCa.open(config, masterKey, clock.now(), shared);
     const metrics = new Metrics(new Set(ACTIONS.keys()), store);
-    return { config, store, clock, masterKey, issuer, validation: buildValidation(config, clock), metrics };
+    return {
+      config,
+      store,
+      clock,
+      masterKey,
+      issuer,
+      validation: buildValidation(config, clock),
+      metrics,
+      signals: new OrderSignals(),
+    };
   } catch (err) {
     await store.close();
     throw err;

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics.js';
 import type { MasterKey } from '../secrets.js';
 import type { Store } from '../store/index.js';
 import type { CheckResult, ValidationTarget } from '../validation/index.js';
+import type { OrderSignals } from './signals.js';
 
 /** Domain-control validation as the order rules see it. */
 export interface ValidationService {
@@ -23,4 +24,6 @@ export interface Services {
   issuer: Issuer;
   validation: ValidationService;
   metrics: Metrics;
+  /** The request path and this process's order worker (prompt re-checks). */
+  signals: OrderSignals;
 }
