@@ -10,8 +10,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { apiThroughput } from './api.js';
 import { benchDir, machine, type Section, type SectionResult } from './common.js';
+import { scale } from './scale.js';
+import { validationLatency } from './validation.js';
 
-const SECTIONS: Section[] = [{ key: 'apiThroughput', run: apiThroughput }];
+const SECTIONS: Section[] = [
+  { key: 'apiThroughput', run: apiThroughput },
+  { key: 'scale', run: scale },
+  { key: 'validationLatency', run: validationLatency },
+];
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
