@@ -10,6 +10,7 @@ import { Metrics } from './metrics.js';
 import { KeyPool } from './domain/key-pool.js';
 import { ACTIONS } from './actions/index.js';
 import { Store } from './store/index.js';
+import { OrderSignals } from './domain/signals.js';
 import { ConfigError } from './config.js';
 import {
   createValidator,
@@ -43,7 +44,8 @@ export async function openServices(config: Config, clock: Clock = systemClock): 
       threads: config.keyPoolThreads,
     });
     const validation = buildValidation(config, clock);
-    return { config, store, clock, masterKey, issuer, validation, metrics, keys };
+    const signals = new OrderSignals();
+    return { config, store, clock, masterKey, issuer, validation, metrics, keys, signals };
   } catch (err) {
     await store.close();
     throw err;

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.js';
 import type { MasterKey } from '../secrets.js';
 import type { Store } from '../store/index.js';
 import type { CheckResult, ValidationTarget } from '../validation/index.js';
+import type { OrderSignals } from './signals.js';
 
 /** Domain-control validation as the order rules see it. */
 export interface ValidationService {
@@ -26,4 +27,6 @@ export interface Services {
   metrics: Metrics;
   /** Service-generated key pairs (a pool made ahead of demand, or on the spot). */
   keys: KeyPool;
+  /** The request path and this process's order worker (prompt re-checks). */
+  signals: OrderSignals;
 }

@@ -16,8 +16,15 @@ import { findProduct, type Product } from './products.js';
 const DAY = 86_400_000;
 /** decisions.md 8: a revocation within 30 days of issuance gives the unit back. */
 export const REFUND_WINDOW_MS = 30 * DAY;
-/** decisions.md 14: a poll re-checks a waiting order at most this often. */
-export const PROMPT_CHECK_MS = 3_000;
+/**
+ * decisions.md 14: a poll re-checks a waiting order at most this often. Just under a second, so that a client
+ * polling once a second (with some jitter) has every poll re-check, and one polling faster gets no more.
+ */
+export const PROMPT_CHECK_MS = 800;
+/** How long a poll that started a re-check (or found the order being issued) waits for the outcome. */
+export const PROMPT_WAIT_MS = 2_000;
+/** While waiting, the store is read again at least this often (another server's worker may do the work). */
+const PROMPT_REREAD_MS = 100;
 
 export interface Contact {
   username?: string;
@@ -168,17 +175,51 @@ export async function getOrder(s: Services, accountUid: number, orderId: number)
   return order;
 }
 
-/** DescribeCertificateState: the order, with a prompt re-check for one waiting on validation (decisions.md 14). */
+/**
+ * DescribeCertificateState: the order, with a prompt re-check for one waiting on validation (decisions.md 14).
+ * A poll that starts a re-check wakes the worker and waits, up to PROMPT_WAIT_MS, for the outcome: the poll
+ * right after the record appears already answers with the certificate, instead of the state before the check.
+ * It waits the same way for a validated DV order being issued.
+ */
 export async function pollOrder(s: Services, accountUid: number, orderId: number): Promise<OrderRow> {
   const order = await getOrder(s, accountUid, orderId);
   const now = s.clock.now();
+  let wait = order.status === 'process' && order.approval !== 'pending';
   if (
     order.status === 'domain_verify' &&
-    (order.prompt_check_at === null || now - Number(order.prompt_check_at) >= PROMPT_CHECK_MS)
+    (order.prompt_check_at === null || now - Number(order.prompt_check_at) >= PROMPT_CHECK_MS) &&
+    (await s.store.orders.update(order.id, ['domain_verify'], { next_check_at: now, prompt_check_at: now }))
   ) {
-    await s.store.orders.update(order.id, ['domain_verify'], { next_check_at: now, prompt_check_at: now });
+    s.signals.wake();
+    wait = true;
   }
-  return order;
+  return wait ? awaitOutcome(s, order) : order;
+}
+
+/** The order once the work under way on it is done (a check, an issuance), or as it is after PROMPT_WAIT_MS. */
+async function awaitOutcome(s: Services, before: OrderRow): Promise<OrderRow> {
+  const deadline = performance.now() + PROMPT_WAIT_MS;
+  let current = before;
+  for (;;) {
+    const left = deadline - performance.now();
+    if (left <= 0) return current;
+    await s.signals.next(before.id, Math.min(left, PROMPT_REREAD_MS));
+    const fresh = await s.store.orders.find(Number(before.account_uid), before.id);
+    if (!fresh) return current;
+    current = fresh;
+    switch (fresh.status) {
+      case 'domain_verify':
+        // The re-check ran and did not pass: that is the answer.
+        if (Number(fresh.check_attempts) > Number(before.check_attempts)) return fresh;
+        break;
+      case 'process':
+        // An OV order waits for the operator, not for the worker.
+        if (fresh.approval === 'pending') return fresh;
+        break;
+      default:
+        return fresh;
+    }
+  }
 }
 
 export async function cancelOrder(

@@ -14,6 +14,13 @@ export interface Connection {
   dialect: Dialect;
   /** The pg pool (PostgreSQL only), for components that share the database, like rate limits. */
   pgPool?: pg.Pool;
+  /**
+   * The better-sqlite3 handle (SQLite only), for bulk loads that reuse prepared statements. Use it only
+   * inside `exclusive`, so it never runs between the statements of a Kysely transaction.
+   */
+  sqlite?: SQLite.Database;
+  /** Runs fn while no other query of this connection runs (SQLite: holds Kysely's single connection). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** Runs fn in one write transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing). */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   migrate(): Promise<void>;
@@ -41,6 +48,8 @@ function openSqlite(url: string): Connection {
   return {
     db,
     dialect: 'sqlite',
+    sqlite: raw,
+    exclusive: <T>(fn: () => Promise<T>) => db.connection().execute(() => fn()),
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       return db.connection().execute(async (conn) => {
         await sql`begin immediate`.execute(conn);
@@ -106,6 +115,7 @@ function openPostgres(url: string): Connection {
     db,
     dialect: 'postgres',
     pgPool: pool,
+    exclusive: <T>(fn: () => Promise<T>) => fn(),
     // READ COMMITTED: every quota change is a conditional UPDATE that PostgreSQL re-checks after a
     // concurrent writer commits, so check-and-take stays one step.
     transaction: <T>(fn: (tx: Db) => Promise<T>) => db.transaction().execute(fn),

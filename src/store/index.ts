@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { AccountStore } from './accounts.js';
+import { BulkStore } from './bulk.js';
 import { openConnection, type Connection, type Db } from './db.js';
 import { CertificateStore, OrderStore } from './orders.js';
 import { MetaStore } from './meta.js';
@@ -22,6 +23,7 @@ export class Store {
   readonly csrs: CsrStore;
   readonly contacts: ContactStore;
   readonly keyPool: KeyPoolStore;
+  readonly bulk: BulkStore;
 
   private constructor(readonly conn: Connection) {
     this.accounts = new AccountStore(conn.db);
@@ -34,6 +36,7 @@ export class Store {
     this.csrs = new CsrStore(conn.db);
     this.contacts = new ContactStore(conn.db);
     this.keyPool = new KeyPoolStore(conn.db, conn.dialect);
+    this.bulk = new BulkStore(conn);
   }
 
   static async open(url: string): Promise<Store> {
@@ -55,6 +58,26 @@ export class Store {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The space the database takes, in bytes: on SQLite the file's size once the WAL is checkpointed into it,
+   * on PostgreSQL pg_total_relation_size (tables, indexes, TOAST) summed over the tables of the schema in use.
+   */
+  async databaseBytes(): Promise<number> {
+    if (this.conn.dialect === 'sqlite') {
+      await sql`pragma wal_checkpoint(TRUNCATE)`.execute(this.conn.db);
+      const r = await sql<{ n: number }>`
+        select page_count * page_size as n from pragma_page_count(), pragma_page_size()`.execute(
+        this.conn.db,
+      );
+      return Number(r.rows[0]?.n ?? 0);
+    }
+    const r = await sql<{ n: number | null }>`
+      select sum(pg_total_relation_size(c.oid)) as n from pg_class c
+      join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relkind in ('r', 'p')`.execute(this.conn.db);
+    return Number(r.rows[0]?.n ?? 0);
   }
 
   /** Runs fn in one write transaction, with repositories bound to it. */

@@ -20,6 +20,8 @@ export class OrderWorker {
   private readonly owner = `worker-${randomUUID()}`;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** A wake-up came during a pass: run another one right after it. */
+  private again = false;
   private stopped = false;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -32,11 +34,19 @@ export class OrderWorker {
     const interval = this.s.config.workerIntervalMs;
     this.timer = setInterval(() => void this.tick(), interval);
     this.timer.unref();
+    // A poll that asks for a prompt re-check wakes the worker at once instead of waiting for the next tick.
+    this.s.signals.onWake(() => this.wake());
     void this.tick();
+  }
+
+  private wake(): void {
+    if (this.running) this.again = true;
+    else void this.tick();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.s.signals.onWake(undefined);
     if (this.timer) clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight]);
   }
@@ -52,6 +62,10 @@ export class OrderWorker {
       this.onError(err);
     } finally {
       this.running = false;
+    }
+    if (this.again && !this.stopped) {
+      this.again = false;
+      await this.tick();
     }
   }
 
@@ -74,6 +88,7 @@ export class OrderWorker {
       await this.s.store.orders
         .releaseLease(id, this.owner, release)
         .catch((err: unknown) => this.onError(err, id));
+      this.s.signals.worked(id);
     }
   }
 

@@ -4,7 +4,8 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { cliJson } from '../helpers/cli.js';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
-import { opensslVerify, pemBlocks, tlsHandshake } from '../helpers/pki.js';
+import { makeCsr, opensslVerify, pemBlocks, tlsHandshake } from '../helpers/pki.js';
+import { PROMPT_CHECK_MS } from '../../src/domain/orders.js';
 import { spawnServer } from '../helpers/process.js';
 import {
   Models,
@@ -103,6 +104,28 @@ describe('domain validation against a real DNS server and web server on loopback
       ['domain_verify', 'process', 'certificate'],
     );
     assert.ok(shown.history.some((e) => e.kind === 'validation' && /passed/.test(e.detail)));
+  });
+
+  it('DNS: the poll right after the record appears answers with the certificate', async () => {
+    const { csr } = makeCsr('prompt.example.test', 'ec');
+    const orderId = (
+      await client.createCertificateWithCsrRequest(
+        new Models.CreateCertificateWithCsrRequestRequest({ csr, validateType: 'DNS', ...contact }),
+      )
+    ).body!.orderId!;
+    const poll = async () =>
+      (await client.describeCertificateState(new Models.DescribeCertificateStateRequest({ orderId }))).body!;
+    const waiting = await poll();
+    assert.equal(waiting.type, 'domain_verify');
+    // Past the prompt re-check limit, as a client polling once a second would be; the re-checks so far (the
+    // worker's first one, the first poll's) have found nothing, and the worker's own next attempt is seconds
+    // away (back-off). The record appears now: only the next poll's re-check can find it before it answers.
+    await new Promise((r) => setTimeout(r, PROMPT_CHECK_MS + 100));
+    dns.setTxt('_dnsauth.prompt.example.test', [waiting.recordValue!]);
+    const done = await poll();
+    assert.equal(done.type, 'certificate', 'the poll waited for its re-check and the issuance');
+    const [leaf, chain] = pemBlocks(done.certificate!);
+    assert.match(opensslVerify(rootPem, chain!, leaf!), /OK/);
   });
 
   it('DNS: a wildcard is proven by the record of its base name, split into strings', async () => {
