@@ -1,7 +1,6 @@
 import { generateKeyPair } from '../pki/keys.js';
-import { parseCsr, type ParsedCsr } from '../pki/csr.js';
+import { csrPublicKey, type ParsedCsr } from '../pki/csr.js';
 import { maxValidityDays } from '../pki/ca.js';
-import { describeCertificate } from '../pki/certificate.js';
 import { createPublicKey } from 'node:crypto';
 import { randomId } from '../ids.js';
 import { Errors } from '../rpc/errors.js';
@@ -405,7 +404,7 @@ export async function issueOrder(s: Services, order: OrderRow, actor: string): P
   let keySealed: string | null = null;
   let keyPem: string | null = null;
   if (order.csr_pem) {
-    publicKey = parseCsr(order.csr_pem).publicKey;
+    publicKey = csrPublicKey(order.csr_pem);
   } else {
     const pair = await generateKeyPair('RSA', 2048);
     publicKey = createPublicKey(pair.privateKey);
@@ -418,7 +417,7 @@ export async function issueOrder(s: Services, order: OrderRow, actor: string): P
     notBefore: now - 60_000,
     notAfter: now + validityMs(product, now),
   });
-  const info = describeCertificate(issued.leafPem);
+  const info = issued.info;
   const certId = randomId();
   if (keyPem) keySealed = s.masterKey.seal(keyPem, certificateKeyContext(certId));
   return s.store.transaction(async (tx) => {
