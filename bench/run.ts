@@ -10,8 +10,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { apiThroughput } from './api.js';
 import { benchDir, machine, type Section, type SectionResult } from './common.js';
+import { issuanceThroughput } from './issuance.js';
 
-const SECTIONS: Section[] = [{ key: 'apiThroughput', run: apiThroughput }];
+const SECTIONS: Section[] = [
+  { key: 'apiThroughput', run: apiThroughput },
+  { key: 'issuanceThroughput', run: issuanceThroughput },
+];
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');

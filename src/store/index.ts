@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { AccountStore } from './accounts.js';
-import { openConnection, type Connection, type Db } from './db.js';
+import { openConnection, type Connection, type Db, type Dialect } from './db.js';
 import { CertificateStore, OrderStore } from './orders.js';
 import { MetaStore } from './meta.js';
 import { NonceStore } from './nonces.js';
@@ -26,7 +26,7 @@ export class Store {
     this.plans = new PlanStore(conn.db);
     this.nonces = new NonceStore(conn.db);
     this.meta = new MetaStore(conn.db);
-    this.orders = new OrderStore(conn.db);
+    this.orders = new OrderStore(conn.db, conn.dialect);
     this.certificates = new CertificateStore(conn.db);
     this.repository = new RepositoryStore(conn.db);
     this.csrs = new CsrStore(conn.db);
@@ -56,7 +56,7 @@ export class Store {
 
   /** Runs fn in one write transaction, with repositories bound to it. */
   transaction<T>(fn: (tx: TxStores) => Promise<T>): Promise<T> {
-    return this.conn.transaction((db) => fn(txStores(db)));
+    return this.conn.transaction((db) => fn(txStores(db, this.conn.dialect)));
   }
 
   async close(): Promise<void> {
@@ -74,10 +74,10 @@ export interface TxStores {
   contacts: ContactStore;
 }
 
-function txStores(db: Db): TxStores {
+function txStores(db: Db, dialect: Dialect): TxStores {
   return {
     plans: new PlanStore(db),
-    orders: new OrderStore(db),
+    orders: new OrderStore(db, dialect),
     certificates: new CertificateStore(db),
     repository: new RepositoryStore(db),
     contacts: new ContactStore(db),
