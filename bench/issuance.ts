@@ -14,6 +14,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { ensureRootAccount } from '../src/domain/accounts.js';
@@ -76,6 +77,31 @@ function signRate(key: KeyObject, ms: number): number {
   return rate(ms, () => sign('sha256', message, key));
 }
 
+/** The same, on `threads` worker threads at once: the ceiling for the server's signing threads. */
+async function threadedSignRate(pkcs8Pem: string, threads: number, ms: number): Promise<number> {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { createPrivateKey, randomBytes, sign } = require('node:crypto');
+    const key = createPrivateKey(workerData.pem);
+    const message = randomBytes(400);
+    const start = performance.now();
+    let n = 0;
+    while (performance.now() - start < workerData.ms) { for (let i = 0; i < 100; i++) sign('sha256', message, key); n += 100; }
+    parentPort.postMessage(n / ((performance.now() - start) / 1000));`;
+  const rates = await Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const w = new Worker(code, { eval: true, workerData: { pem: pkcs8Pem, ms } });
+          w.once('message', (r: number) => resolve(r));
+          w.once('error', reject);
+        }),
+    ),
+  );
+  return rates.reduce((a, b) => a + b, 0);
+}
+
 function openssl(args: string[]): string {
   return execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
@@ -111,6 +137,7 @@ interface StoreRun {
   /** crypto.sign with the CA key, one thread, measured just before this store's run. */
   signPerSecond: number;
   ratioToSign: number;
+  signingThreads: number;
   verifiedSample: number;
   workerErrors: number;
 }
@@ -269,11 +296,13 @@ async function runStore(
       certificatesPerSecond: round(certificatesPerSecond),
       signPerSecond: round(signPerSecond),
       ratioToSign: round(certificatesPerSecond / signPerSecond, 3),
+      signingThreads: services.config.signingThreads,
       verifiedSample: sample,
       workerErrors,
     };
   } finally {
     await worker?.stop();
+    await s?.issuer.close();
     await s?.store.close();
     rmSync(dataDir, { recursive: true, force: true });
     if (databaseUrl) await pgAdmin(`drop schema if exists ${schema} cascade`).catch(() => undefined);
@@ -309,6 +338,11 @@ export async function issuanceThroughput({ quick }: BenchOptions): Promise<Secti
       }),
     );
     const signBaseline = signRate(key, quick ? 300 : 2_000);
+    const threads = loadConfig({}, {}).signingThreads;
+    const threadedBaseline =
+      threads > 0
+        ? await threadedSignRate(files.intermediateKeyPem, threads, quick ? 300 : 2_000)
+        : undefined;
 
     const runs: StoreRun[] = [];
     const ca = { dir: caDir, key, files };
@@ -331,7 +365,9 @@ export async function issuanceThroughput({ quick }: BenchOptions): Promise<Secti
         'the API actions call it), not over HTTP: the HTTP front end is measured by the API section. The clock ' +
         'starts when the order worker starts, with every application waiting, and stops when the last certificate ' +
         'is stored (order, certificate row, plan counter, history). ' +
-        `The worker signs on the main thread; the machine has ${cores} cores, shared with whatever else runs.`,
+        `Leaves are built and signed on ${threads} signing thread${threads === 1 ? '' : 's'} ` +
+        `(OPENCAS_SIGNING_THREADS; the default is one less than the cores), the main thread validates and stores; ` +
+        `the machine has ${cores} cores, shared with whatever else runs.`,
       '',
       '| store | orders | submitted in | issued and stored in | certificates/s | crypto.sign/s (same key, 1 thread, just before) | ratio | openssl verify sample |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -342,6 +378,9 @@ export async function issuanceThroughput({ quick }: BenchOptions): Promise<Secti
       '',
       `Same run, same key, one thread: crypto.sign ${round(signBaseline)}/s; the leaf builder alone (template, ` +
         `signature, PEM, fingerprints) ${round(builderPerSecond)}/s.` +
+        (threadedBaseline === undefined
+          ? ''
+          : ` crypto.sign on ${threads} worker thread${threads === 1 ? '' : 's'} at once: ${round(threadedBaseline)}/s.`) +
         (postgres ? '' : ` PostgreSQL was not reachable at ${PG_URL}: its run is left out.`),
       '',
     ].join('\n');
@@ -350,6 +389,8 @@ export async function issuanceThroughput({ quick }: BenchOptions): Promise<Secti
         orders: n,
         cores,
         signPerSecondBaseline: round(signBaseline),
+        signingThreads: threads,
+        signPerSecondOnSigningThreads: threadedBaseline === undefined ? null : round(threadedBaseline),
         builderPerSecond: round(builderPerSecond),
         runs,
         postgres: postgres ? 'measured' : `unreachable at ${PG_URL}`,

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { findProduct } from './domain/products.js';
 
@@ -53,6 +54,8 @@ export interface Config {
   caKeyFile: string | undefined;
   caRootFile: string | undefined;
   workerIntervalMs: number;
+  /** Threads that build and sign certificates; 0 signs on the main thread. */
+  signingThreads: number;
   /** Redis for shared rate limits (redis://host:port); without it a PostgreSQL cluster shares them in the database. */
   redisUrl: string | undefined;
 }
@@ -269,6 +272,13 @@ export const SETTINGS: SettingSpec[] = [
     description: 'how often background work looks for due orders',
     defaultText: '250',
   },
+  {
+    key: 'signingThreads',
+    flag: '--signing-threads <n>',
+    env: 'OPENCAS_SIGNING_THREADS',
+    description: 'worker threads that build and sign certificates (0: the main thread signs)',
+    defaultText: 'one less than the cores, at most 4',
+  },
 ];
 
 function parseIntSetting(name: string, text: string, min: number, max: number): number {
@@ -399,6 +409,12 @@ export function loadConfig(
       raw('workerIntervalMs') ?? '250',
       10,
       60_000,
+    ),
+    signingThreads: parseIntSetting(
+      'OPENCAS_SIGNING_THREADS',
+      raw('signingThreads') ?? String(Math.min(4, Math.max(0, os.availableParallelism() - 1))),
+      0,
+      64,
     ),
   };
 }

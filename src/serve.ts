@@ -49,11 +49,13 @@ export async function startServer(config: Config, clock?: Clock): Promise<Runnin
         stopHousekeeping();
         await app!.close();
         await worker.stop();
+        await services.issuer.close();
         await services.store.close();
       },
     };
   } catch (err) {
     await app?.close();
+    await services.issuer.close();
     await services.store.close();
     throw err;
   }

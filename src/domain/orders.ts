@@ -420,34 +420,37 @@ export interface IssueOutcome {
 export async function issueOrders(s: Services, orders: OrderRow[], actor: string): Promise<IssueOutcome> {
   const failed = new Map<number, unknown>();
   const now = s.clock.now();
-  const made = await Promise.all(
+  // The keys: a CSR's is read from its DER; a service-made key (RSA, off the event loop) is made here.
+  const keyed = await Promise.all(
     orders.map(async (order) => {
       try {
-        const product = findProduct(order.product_code)!;
-        let publicKey: IssueRequest['publicKey'];
-        let keyPem: string | null = null;
-        if (order.csr_pem) {
-          publicKey = csrPublicKey(order.csr_pem);
-        } else {
-          const pair = await generateKeyPair('RSA', 2048);
-          publicKey = pair.publicKey;
-          keyPem = pair.privateKeyPem;
-        }
-        const issued = await s.issuer.issue({
-          names: splitNames(order.names),
-          publicKey,
-          notBefore: now - 60_000,
-          notAfter: now + validityMs(product, now),
-        });
-        const certId = randomId();
-        const keySealed = keyPem ? s.masterKey.seal(keyPem, certificateKeyContext(certId)) : null;
-        return { order, issued, certId, keySealed };
+        if (order.csr_pem) return { order, publicKey: csrPublicKey(order.csr_pem), keyPem: null };
+        const pair = await generateKeyPair('RSA', 2048);
+        return { order, publicKey: pair.publicKey as IssueRequest['publicKey'], keyPem: pair.privateKeyPem };
       } catch (err) {
         failed.set(order.id, err);
         return undefined;
       }
     }),
+  ).then((all) => all.filter((k) => k !== undefined));
+  const leaves = await s.issuer.issueMany(
+    keyed.map(({ order, publicKey }) => ({
+      names: splitNames(order.names),
+      publicKey,
+      notBefore: now - 60_000,
+      notAfter: now + validityMs(findProduct(order.product_code)!, now),
+    })),
   );
+  const made = keyed.map(({ order, keyPem }, i) => {
+    const issued = leaves[i]!;
+    if (issued instanceof Error) {
+      failed.set(order.id, issued);
+      return undefined;
+    }
+    const certId = randomId();
+    const keySealed = keyPem ? s.masterKey.seal(keyPem, certificateKeyContext(certId)) : null;
+    return { order, issued, certId, keySealed };
+  });
   const ready = made.filter((m) => m !== undefined);
   const issued = new Set<number>();
   if (ready.length === 0) return { issued, failed };

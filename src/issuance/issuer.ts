@@ -26,4 +26,8 @@ export interface Issuer {
   readonly rootPem: string;
   readonly chainPem: string;
   issue(req: IssueRequest): Promise<Issued>;
+  /** Many at once (signed on the signing threads, when there are any); each result is the certificate or why not. */
+  issueMany(reqs: IssueRequest[]): Promise<Array<Issued | Error>>;
+  /** Ends what the issuer started (signing threads). */
+  close(): Promise<void>;
 }

@@ -12,7 +12,8 @@ import {
 } from './certificate.js';
 import { PkiError } from './errors.js';
 import { describeKey, readPrivateKey, sameKey, webKeyParams, type SigningAlgorithm } from './keys.js';
-import { describeSpki, LeafTemplate, type SpkiKey } from './leaf.js';
+import { describeSpki, LeafTemplate, type LeafFields, type SpkiKey } from './leaf.js';
+import { SignerPool } from './signer-pool.js';
 import { webcrypto, x509 } from './x509.js';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -264,6 +265,7 @@ const DNS_NAME = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a
 /** The loaded signing CA: the intermediate's key, ready to issue leaves. */
 export class CertificateAuthority {
   private readonly template: LeafTemplate;
+  private readonly signers: SignerPool;
 
   private constructor(
     private readonly intermediate: x509.X509Certificate,
@@ -271,13 +273,34 @@ export class CertificateAuthority {
     private readonly rootPemText: string,
     private readonly intermediatePemText: string,
     interSkiHex: string,
+    signingThreads: number,
   ) {
-    this.template = new LeafTemplate({
+    const params = {
       issuerNameDer: subjectNameDer(intermediate),
       issuerCommonName: lastField(intermediate.subjectName, 'CN') ?? '',
       authorityKeyId: Buffer.from(interSkiHex, 'hex'),
-      signingKey,
-    });
+    };
+    this.template = new LeafTemplate({ ...params, signingKey });
+    this.signers = new SignerPool(
+      signingThreads,
+      { ...params, keyPkcs8Der: signingKey.export({ type: 'pkcs8', format: 'der' }) },
+      this.template,
+    );
+  }
+
+  /** Signing threads issueLeaves spreads its work over (0: it signs on the calling thread). */
+  get signingThreads(): number {
+    return this.signers.threadCount;
+  }
+
+  /** Leaves signed on the signing threads and on the calling thread so far. */
+  get signed(): { threads: number; here: number } {
+    return { ...this.signers.signed };
+  }
+
+  /** Ends the signing threads. */
+  close(): Promise<void> {
+    return this.signers.close();
   }
 
   /**
@@ -285,7 +308,10 @@ export class CertificateAuthority {
    * the intermediate is a CA certificate issued by the root, and (when given) that the root key matches the
    * root. Throws PkiError naming what is wrong.
    */
-  static async load(files: CaFiles): Promise<CertificateAuthority> {
+  static async load(
+    files: CaFiles,
+    options: { signingThreads?: number } = {},
+  ): Promise<CertificateAuthority> {
     const root = readCertificate(files.rootCertPem, 'root');
     const intermediate = readCertificate(files.intermediateCertPem, 'intermediate');
     const interKey = readCaKey(files.intermediateKeyPem, 'intermediate');
@@ -326,6 +352,7 @@ export class CertificateAuthority {
       derToPem(root.rawData, 'CERTIFICATE'),
       derToPem(intermediate.rawData, 'CERTIFICATE'),
       interSki,
+      options.signingThreads ?? 0,
     );
   }
 
@@ -352,6 +379,38 @@ export class CertificateAuthority {
    * the signature.
    */
   issueLeafSync(req: LeafRequest): IssuedLeaf {
+    return this.complete(this.template.build(this.fields(req)));
+  }
+
+  /**
+   * Issues many leaves at once, signed on the signing threads when there are any. Each result is the leaf,
+   * or the PkiError that refused its request; one bad request does not fail the others.
+   */
+  async issueLeaves(reqs: LeafRequest[]): Promise<Array<IssuedLeaf | Error>> {
+    const results: Array<IssuedLeaf | Error> = new Array<IssuedLeaf | Error>(reqs.length);
+    const fields: LeafFields[] = [];
+    const at: number[] = [];
+    reqs.forEach((req, i) => {
+      try {
+        fields.push(this.fields(req));
+        at.push(i);
+      } catch (err) {
+        results[i] = err as Error;
+      }
+    });
+    const built = await this.signers.build(fields);
+    built.forEach((leaf, k) => {
+      results[at[k]!] = leaf instanceof Error ? leaf : this.complete(leaf);
+    });
+    return results;
+  }
+
+  private complete(leaf: ReturnType<LeafTemplate['build']>): IssuedLeaf {
+    return { ...leaf, fullChainPem: leaf.leafPem + this.intermediatePemText };
+  }
+
+  /** Checks a request against the profile and turns it into the leaf's variable fields. */
+  private fields(req: LeafRequest): LeafFields {
     const names: string[] = [];
     for (const raw of req.names) {
       const n = raw.trim().toLowerCase().replace(/\.$/, '');
@@ -368,7 +427,7 @@ export class CertificateAuthority {
     if (!Number.isFinite(notBefore) || !Number.isFinite(notAfter) || notAfter <= notBefore) {
       throw new PkiError('the validity period is empty or outside the CA certificate validity');
     }
-    const leaf = this.template.build({
+    return {
       serial: randomSerial(),
       notBefore,
       notAfter,
@@ -376,8 +435,7 @@ export class CertificateAuthority {
       spki: key.spki,
       keyAlgorithm: key.keyAlgorithm,
       keySize: key.keySize,
-    });
-    return { ...leaf, fullChainPem: leaf.leafPem + this.intermediatePemText };
+    };
   }
 
   /** issueLeafSync as a promise (the Issuer interface is asynchronous; an upstream CA will be). */

@@ -97,3 +97,31 @@ export function extension(id: string, critical: boolean, value: Uint8Array): Buf
     ? sequence(oid(id), Buffer.from([TAG.BOOLEAN, 1, 0xff]), tlv(TAG.OCTET_STRING, value))
     : sequence(oid(id), tlv(TAG.OCTET_STRING, value));
 }
+
+/** One DER element: its tag, where its contents start and where it ends (exclusive). */
+export interface Tlv {
+  tag: number;
+  start: number;
+  end: number;
+}
+
+/** Reads the DER element at `offset` (definite lengths up to 4 octets); undefined when it does not fit in `der`. */
+export function readTlv(der: Uint8Array, offset = 0, limit = der.length): Tlv | undefined {
+  const tag = der[offset];
+  const first = der[offset + 1];
+  if (tag === undefined || first === undefined) return undefined;
+  let length: number;
+  let start: number;
+  if (first < 0x80) {
+    length = first;
+    start = offset + 2;
+  } else {
+    const n = first & 0x7f;
+    if (n === 0 || n > 4 || offset + 2 + n > limit) return undefined;
+    length = 0;
+    for (let k = 0; k < n; k++) length = length * 256 + (der[offset + 2 + k] ?? 0);
+    start = offset + 2 + n;
+  }
+  const end = start + length;
+  return end <= limit ? { tag, start, end } : undefined;
+}

@@ -7,8 +7,7 @@
  */
 import { createHash, sign, type KeyObject } from 'node:crypto';
 import type { CertificateInfo } from './certificate.js';
-import { readTlv } from './certificate.js';
-import { extension, oid, sequence, tlv, TAG, x509Time } from './der.js';
+import { extension, oid, readTlv, sequence, tlv, TAG, x509Time } from './der.js';
 import { PkiError } from './errors.js';
 import { describeKey } from './keys.js';
 import { derToPem } from './pem.js';

@@ -17,6 +17,7 @@ const LEASE_MS = 30_000;
  */
 const BATCH = 256;
 const RETRY_MS = 5_000;
+const LANES = 2;
 
 /** Back-off between validation attempts: 5 s, 10 s, 20 s … capped at 10 minutes. */
 export function backoffMs(attempt: number): number {
@@ -52,10 +53,22 @@ export class OrderWorker {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** One pass: claim what is due and work on it, batch after batch while full batches keep coming. */
+  /**
+   * One pass: claim what is due and work on it, batch after batch while full batches keep coming. Two lanes
+   * run side by side, so that while one batch is being signed (on the signing threads) the other is being
+   * validated or stored.
+   */
   async tick(): Promise<void> {
     if (this.running || this.stopped) return;
     this.running = true;
+    try {
+      await Promise.all(Array.from({ length: LANES }, () => this.drain()));
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async drain(): Promise<void> {
     try {
       while (!this.stopped) {
         const orders = await this.s.store.orders.claimDue(this.owner, this.s.clock.now(), LEASE_MS, BATCH);
@@ -64,8 +77,6 @@ export class OrderWorker {
       }
     } catch (err) {
       this.onError(err);
-    } finally {
-      this.running = false;
     }
   }
 

@@ -364,6 +364,67 @@ for (const caAlgorithm of ['EC', 'RSA'] as const) {
   });
 }
 
+describe('signing threads', () => {
+  it('sign batches on worker threads, refuse bad requests one by one, and stop on close', async () => {
+    const now = Date.now();
+    const files = await createCa({ algorithm: 'EC', name: 'Threads', now });
+    const ca = await CertificateAuthority.load(files, { signingThreads: 2 });
+    try {
+      const keys = [
+        generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey,
+        generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey,
+      ].map((k) => describeSpki(k.export({ type: 'spki', format: 'der' })));
+      const reqs = Array.from({ length: 41 }, (_, i) => ({
+        names: i === 7 ? ['bad name.test'] : [`t${i}.example.test`, nameOfLength(80 + i, 'x')],
+        publicKey: keys[i % 2]!,
+        notBefore: now,
+        notAfter: now + 90 * DAY,
+      }));
+      const leaves = await ca.issueLeaves(reqs);
+      assert.equal(leaves.length, reqs.length);
+      assert.ok(leaves[7] instanceof PkiError);
+      assert.deepEqual(ca.signed, { threads: 40, here: 0 });
+      const serials = new Set<string>();
+      for (const [i, leaf] of leaves.entries()) {
+        if (i === 7) continue;
+        assert.ok(!(leaf instanceof Error));
+        assert.ok(Buffer.isBuffer(leaf.der));
+        assert.deepEqual(leaf.info, describeCertificate(leaf.leafPem));
+        assert.deepEqual(leaf.info.sans, reqs[i]!.names);
+        assert.equal(leaf.info.keyAlgorithm, i % 2 ? 'RSA' : 'EC');
+        assert.equal(leaf.fullChainPem, leaf.leafPem + files.intermediateCertPem);
+        serials.add(leaf.serialHex);
+        if (i < 3) {
+          const leafFile = file('leaf.pem', leaf.leafPem);
+          const out = openssl([
+            'verify',
+            '-CAfile',
+            file('root.pem', files.rootCertPem),
+            '-untrusted',
+            file('chain.pem', files.intermediateCertPem),
+            leafFile,
+          ]);
+          assert.equal(out.trim(), `${leafFile}: OK`);
+        }
+      }
+      assert.equal(serials.size, 40);
+    } finally {
+      await ca.close();
+    }
+    // Closed: the calling thread signs.
+    const after = await ca.issueLeaves([
+      {
+        names: ['after.test'],
+        publicKey: generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey,
+        notBefore: now,
+        notAfter: now + DAY,
+      },
+    ]);
+    assert.ok(!(after[0] instanceof Error));
+    assert.deepEqual(ca.signed, { threads: 40, here: 1 });
+  });
+});
+
 describe('template leaves valid past 2049', () => {
   it('switches notAfter to GeneralizedTime exactly as @peculiar/x509 does, and openssl verifies it', async () => {
     const created = Date.UTC(2045, 0, 1);
