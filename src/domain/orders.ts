@@ -396,14 +396,6 @@ export async function decideOrder(
   return (await s.store.orders.findAny(orderId))!;
 }
 
-/** Issues the certificate of a `process` order; a cancel that wins the race leaves nothing behind. */
-export async function issueOrder(s: Services, order: OrderRow, actor: string): Promise<boolean> {
-  const { issued, failed } = await issueOrders(s, [order], actor);
-  const err = failed.get(order.id);
-  if (err !== undefined) throw err;
-  return issued.has(order.id);
-}
-
 export interface IssueOutcome {
   /** Orders now in `certificate`. */
   issued: Set<number>;

@@ -14,6 +14,11 @@ export interface Connection {
   dialect: Dialect;
   /** The pg pool (PostgreSQL only), for components that share the database, like rate limits. */
   pgPool?: pg.Pool;
+  /**
+   * The better-sqlite3 handle (SQLite only), for prepared statements in hot paths. Use it only inside
+   * transaction(): there Kysely's single connection is held, so nothing else runs statements in between.
+   */
+  sqlite?: SQLite.Database;
   /** Runs fn in one write transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing). */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   migrate(): Promise<void>;
@@ -41,6 +46,7 @@ function openSqlite(url: string): Connection {
   return {
     db,
     dialect: 'sqlite',
+    sqlite: raw,
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       return db.connection().execute(async (conn) => {
         await sql`begin immediate`.execute(conn);

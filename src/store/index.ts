@@ -1,4 +1,6 @@
+import type SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
+import { Prepared } from './prepared.js';
 import { AccountStore } from './accounts.js';
 import { openConnection, type Connection, type Db, type Dialect } from './db.js';
 import { CertificateStore, OrderStore } from './orders.js';
@@ -56,7 +58,7 @@ export class Store {
 
   /** Runs fn in one write transaction, with repositories bound to it. */
   transaction<T>(fn: (tx: TxStores) => Promise<T>): Promise<T> {
-    return this.conn.transaction((db) => fn(txStores(db, this.conn.dialect)));
+    return this.conn.transaction((db) => fn(txStores(db, this.conn.dialect, this.conn.sqlite)));
   }
 
   async close(): Promise<void> {
@@ -74,11 +76,11 @@ export interface TxStores {
   contacts: ContactStore;
 }
 
-function txStores(db: Db, dialect: Dialect): TxStores {
+function txStores(db: Db, dialect: Dialect, raw?: SQLite.Database): TxStores {
   return {
     plans: new PlanStore(db),
-    orders: new OrderStore(db, dialect),
-    certificates: new CertificateStore(db),
+    orders: new OrderStore(db, dialect, raw && new Prepared(raw)),
+    certificates: new CertificateStore(db, raw && new Prepared(raw)),
     repository: new RepositoryStore(db),
     contacts: new ContactStore(db),
   };

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Dialect } from './db.js';
+import type { Prepared } from './prepared.js';
 import type {
   CertificatesTable,
   DomainValidationsTable,
@@ -38,6 +39,8 @@ export class OrderStore {
   constructor(
     private readonly db: Db,
     private readonly dialect: Dialect = 'sqlite',
+    /** Inside a SQLite transaction: prepared statements for the batch writes. */
+    private readonly prepared?: Prepared,
   ) {}
 
   async insert(row: OrderRow): Promise<void> {
@@ -96,6 +99,19 @@ export class OrderStore {
   /** Appends events (several per order allowed, kept in the given order): one read of the last seqs, one insert per chunk. */
   async addEvents(events: Array<Omit<OrderEventRow, 'seq'>>): Promise<void> {
     if (events.length === 0) return;
+    if (this.prepared) {
+      const lastSeq = this.prepared.statement(
+        'select coalesce(max(seq), 0) as seq from order_events where order_id = ?',
+      );
+      const seqs = new Map<number, number>();
+      const rows = events.map((e) => {
+        const seq = (seqs.get(e.order_id) ?? Number((lastSeq.get(e.order_id) as { seq: number }).seq)) + 1;
+        seqs.set(e.order_id, seq);
+        return { ...e, seq };
+      });
+      this.prepared.insertRows('order_events', rows);
+      return;
+    }
     const ids = [...new Set(events.map((e) => e.order_id))];
     const last = new Map<number, number>();
     for (const part of chunks(ids, 500)) {
@@ -208,6 +224,18 @@ export class OrderStore {
     at: number,
   ): Promise<Array<{ id: number; resource_group_id: string | null }>> {
     const out: Array<{ id: number; resource_group_id: string | null }> = [];
+    if (this.prepared) {
+      const mark = this.prepared.statement(
+        `update orders set status = 'certificate', certificate_id = ?, issued_at = ?, next_check_at = null,
+         updated_at = ? where id = ? and status = 'process' and deleted_at is null returning resource_group_id`,
+      );
+      for (const i of items) {
+        const row = mark.get(i.certificateId, at, at, i.id) as
+          { resource_group_id: string | null } | undefined;
+        if (row) out.push({ id: i.id, resource_group_id: row.resource_group_id });
+      }
+      return out;
+    }
     for (const part of chunks(items)) {
       const certificateId = sql<number>`case id ${sql.join(
         part.map((i) => sql`when ${i.id} then cast(${i.certificateId} as bigint)`),
@@ -386,13 +414,19 @@ export class OrderStore {
 }
 
 export class CertificateStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Inside a SQLite transaction: prepared statements for the batch writes. */
+    private readonly prepared?: Prepared,
+  ) {}
 
   async insert(row: CertificateRow): Promise<void> {
     await this.db.insertInto('certificates').values(row).execute();
   }
 
   async insertMany(rows: CertificateRow[]): Promise<void> {
+    if (this.prepared)
+      return this.prepared.insertRows('certificates', rows as unknown as Array<Record<string, unknown>>);
     for (const part of chunks(rows)) await this.db.insertInto('certificates').values(part).execute();
   }
 
