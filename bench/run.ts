@@ -11,11 +11,13 @@ import path from 'node:path';
 import { apiThroughput } from './api.js';
 import { serverKeys } from './keys.js';
 import { benchDir, machine, type Section, type SectionResult } from './common.js';
+import { issuanceThroughput } from './issuance.js';
 import { scale } from './scale.js';
 import { validationLatency } from './validation.js';
 
 const SECTIONS: Section[] = [
   { key: 'apiThroughput', run: apiThroughput },
+  { key: 'issuanceThroughput', run: issuanceThroughput },
   { key: 'serverKeys', run: serverKeys },
   { key: 'scale', run: scale },
   { key: 'validationLatency', run: validationLatency },

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { findProduct } from './domain/products.js';
 
@@ -57,6 +58,8 @@ export interface Config {
   keyPoolSize: number;
   /** Background threads that make pool keys. */
   keyPoolThreads: number;
+  /** Threads that build and sign certificates; 0 signs on the main thread. */
+  signingThreads: number;
   /** Redis for shared rate limits (redis://host:port); without it a PostgreSQL cluster shares them in the database. */
   redisUrl: string | undefined;
 }
@@ -288,6 +291,13 @@ export const SETTINGS: SettingSpec[] = [
     description: 'worker threads making pool keys, at the lowest CPU priority',
     defaultText: '1',
   },
+  {
+    key: 'signingThreads',
+    flag: '--signing-threads <n>',
+    env: 'OPENCAS_SIGNING_THREADS',
+    description: 'worker threads that build and sign certificates (0: the main thread signs)',
+    defaultText: 'one less than the cores, at most 4',
+  },
 ];
 
 function parseIntSetting(name: string, text: string, min: number, max: number): number {
@@ -421,6 +431,12 @@ export function loadConfig(
     ),
     keyPoolSize: parseIntSetting('OPENCAS_KEY_POOL_SIZE', raw('keyPoolSize') ?? '20', 0, 100_000),
     keyPoolThreads: parseIntSetting('OPENCAS_KEY_POOL_THREADS', raw('keyPoolThreads') ?? '1', 1, 64),
+    signingThreads: parseIntSetting(
+      'OPENCAS_SIGNING_THREADS',
+      raw('signingThreads') ?? String(Math.min(4, Math.max(0, os.availableParallelism() - 1))),
+      0,
+      64,
+    ),
   };
 }
 

@@ -51,12 +51,14 @@ export async function startServer(config: Config, clock?: Clock): Promise<Runnin
         await app!.close();
         await worker.stop();
         await services.keys.close();
+        await services.issuer.close();
         await services.store.close();
       },
     };
   } catch (err) {
     await app?.close();
     await services.keys.close();
+    await services.issuer.close();
     await services.store.close();
     throw err;
   }

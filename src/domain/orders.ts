@@ -1,7 +1,5 @@
-import { parseCsr, type ParsedCsr } from '../pki/csr.js';
+import { csrPublicKey, type ParsedCsr } from '../pki/csr.js';
 import { maxValidityDays } from '../pki/ca.js';
-import { describeCertificate } from '../pki/certificate.js';
-import { createPublicKey } from 'node:crypto';
 import { randomId } from '../ids.js';
 import { Errors } from '../rpc/errors.js';
 import type { OrderRow } from '../store/orders.js';
@@ -10,6 +8,7 @@ import { newToken } from '../validation/index.js';
 import { certificateColumns, certificateKeyContext } from './certificates.js';
 import { recordContact } from './contacts.js';
 import type { Services } from './context.js';
+import type { IssueRequest } from '../issuance/issuer.js';
 import { ensureStarterPlan } from './plans.js';
 import { findProduct, type Product } from './products.js';
 
@@ -437,68 +436,161 @@ export async function decideOrder(
   return (await s.store.orders.findAny(orderId))!;
 }
 
-/** Issues the certificate of a `process` order; a cancel that wins the race leaves nothing behind. */
-export async function issueOrder(s: Services, order: OrderRow, actor: string): Promise<boolean> {
-  const product = findProduct(order.product_code)!;
-  const names = splitNames(order.names);
-  let publicKey;
-  let keySealed: string | null = null;
-  let keyPem: string | null = null;
-  if (order.csr_pem) {
-    publicKey = parseCsr(order.csr_pem).publicKey;
-  } else {
-    const pair = await s.keys.take('RSA', 2048);
-    publicKey = createPublicKey(pair.privateKey);
-    keyPem = pair.privateKeyPem;
-  }
+export interface IssueOutcome {
+  /** Orders now in `certificate`. */
+  issued: Set<number>;
+  /** Orders whose certificate could not be made (a bad key, say), with the error; nothing was stored for them. */
+  failed: Map<number, unknown>;
+}
+
+/**
+ * Issues the certificates of `process` orders together: each is built and signed, then all are stored in one
+ * transaction (the order updates, the certificate rows, the plans' issued counters and the history, a few
+ * statements for the whole batch). An order a cancel took out of `process` meanwhile gets nothing. An error
+ * in the transaction fails the whole call; nothing of it is stored.
+ */
+export async function issueOrders(s: Services, orders: OrderRow[], actor: string): Promise<IssueOutcome> {
+  const failed = new Map<number, unknown>();
   const now = s.clock.now();
-  const issued = await s.issuer.issue({
-    names,
-    publicKey,
-    notBefore: now - 60_000,
-    notAfter: now + validityMs(product, now),
+  // The keys: a CSR's is read from its DER; a service-made key (RSA, off the event loop) is made here.
+  const keyed = await Promise.all(
+    orders.map(async (order) => {
+      try {
+        if (order.csr_pem) return { order, publicKey: csrPublicKey(order.csr_pem), keyPem: null };
+        const pair = await s.keys.take('RSA', 2048);
+        return { order, publicKey: pair.publicKey as IssueRequest['publicKey'], keyPem: pair.privateKeyPem };
+      } catch (err) {
+        failed.set(order.id, err);
+        return undefined;
+      }
+    }),
+  ).then((all) => all.filter((k) => k !== undefined));
+  const leaves = await s.issuer.issueMany(
+    keyed.map(({ order, publicKey }) => ({
+      names: splitNames(order.names),
+      publicKey,
+      notBefore: now - 60_000,
+      notAfter: now + validityMs(findProduct(order.product_code)!, now),
+    })),
+  );
+  const made = keyed.map(({ order, keyPem }, i) => {
+    const issued = leaves[i]!;
+    if (issued instanceof Error) {
+      failed.set(order.id, issued);
+      return undefined;
+    }
+    const certId = randomId();
+    const keySealed = keyPem ? s.masterKey.seal(keyPem, certificateKeyContext(certId)) : null;
+    return { order, issued, certId, keySealed };
   });
-  const info = describeCertificate(issued.leafPem);
-  const certId = randomId();
-  if (keyPem) keySealed = s.masterKey.seal(keyPem, certificateKeyContext(certId));
+  const ready = made.filter((m) => m !== undefined);
+  const issued = new Set<number>();
+  if (ready.length === 0) return { issued, failed };
+  await s.store.transaction(async (tx) => {
+    const marked = await tx.orders.markIssued(
+      ready.map((m) => ({ id: m.order.id, certificateId: m.certId })),
+      now,
+    );
+    const group = new Map(marked.map((r) => [r.id, r.resource_group_id]));
+    const stored = ready.filter((m) => group.has(m.order.id));
+    await tx.certificates.insertMany(
+      stored.map(({ order, issued: leaf, certId, keySealed }) => ({
+        id: certId,
+        account_uid: order.account_uid,
+        order_id: order.id,
+        source: 'issued' as const,
+        name: `cert-${order.id}`,
+        ...certificateColumns(leaf.info),
+        chain_pem: leaf.chainPem,
+        key_sealed: keySealed,
+        // As the order's group stands now (MoveResourceGroup waits for this transaction on the order row).
+        resource_group_id: group.get(order.id) ?? null,
+        revoked_at: null,
+        revoke_reason: null,
+        created_at: now,
+        deleted_at: null,
+        tags: null,
+      })),
+    );
+    const perPlan = new Map<number, number>();
+    for (const m of stored)
+      perPlan.set(Number(m.order.plan_id), (perPlan.get(Number(m.order.plan_id)) ?? 0) + 1);
+    for (const [planId, count] of perPlan) await tx.plans.addIssued(planId, count);
+    await tx.orders.addEvents(
+      stored.map(({ order, issued: leaf, certId }) => ({
+        order_id: order.id,
+        account_uid: order.account_uid,
+        at: now,
+        kind: 'issued',
+        from_status: 'process',
+        to_status: 'certificate',
+        actor,
+        detail: `certificate ${certId} issued, serial ${leaf.serialHex}, valid until ${new Date(leaf.notAfter).toISOString()}`,
+      })),
+    );
+    for (const m of stored) issued.add(m.order.id);
+  });
+  return { issued, failed };
+}
+
+/** A `domain_verify` order every name of which passed validation, and what the check said. */
+export interface PassedValidation {
+  order: OrderRow;
+  /** The validation event's text. */
+  detail: string;
+}
+
+/**
+ * Records passed validations together, in one transaction: the validation events, the validated names (for
+ * reuse), and each order's move to `process` (conditional: a cancel that landed meanwhile wins) with its
+ * state event. Returns the orders that moved.
+ */
+export async function passValidations(
+  s: Services,
+  passed: PassedValidation[],
+  at: number,
+  actor: string,
+): Promise<Set<number>> {
+  if (passed.length === 0) return new Set();
   return s.store.transaction(async (tx) => {
-    const ok = await tx.orders.update(order.id, ['process'], {
-      status: 'certificate',
-      certificate_id: certId,
-      issued_at: now,
-      next_check_at: null,
-      updated_at: now,
-    });
-    if (!ok) return false;
-    await tx.certificates.insert({
-      id: certId,
-      account_uid: order.account_uid,
-      order_id: order.id,
-      source: 'issued',
-      name: `cert-${order.id}`,
-      ...certificateColumns(info),
-      chain_pem: issued.chainPem,
-      key_sealed: keySealed,
-      resource_group_id: order.resource_group_id,
-      revoked_at: null,
-      revoke_reason: null,
-      created_at: now,
-      deleted_at: null,
-      tags: null,
-    });
-    await tx.repository.inheritOrderGroup(order.id);
-    await tx.plans.addIssued(Number(order.plan_id));
-    await tx.orders.addEvent({
-      order_id: order.id,
-      account_uid: order.account_uid,
-      at: now,
-      kind: 'issued',
-      from_status: 'process',
-      to_status: 'certificate',
-      actor,
-      detail: `certificate ${certId} issued, serial ${info.serialHex}, valid until ${new Date(info.notAfter).toISOString()}`,
-    });
-    return true;
+    const event = (order: OrderRow) => ({ order_id: order.id, account_uid: order.account_uid, at, actor });
+    await tx.orders.addEvents(
+      passed.map(({ order, detail }) => ({
+        ...event(order),
+        kind: 'validation',
+        from_status: null,
+        to_status: null,
+        detail,
+      })),
+    );
+    await tx.orders.recordValidations(
+      passed.flatMap(({ order }) =>
+        splitNames(order.names).map((name) => ({
+          account_uid: order.account_uid,
+          name,
+          method: order.validate_type,
+          validated_at: at,
+        })),
+      ),
+    );
+    const moved = new Set(
+      await tx.orders.passValidation(
+        passed.map((p) => p.order.id),
+        at,
+      ),
+    );
+    await tx.orders.addEvents(
+      passed
+        .filter((p) => moved.has(p.order.id))
+        .map(({ order }) => ({
+          ...event(order),
+          kind: 'state',
+          from_status: 'domain_verify' as const,
+          to_status: 'process' as const,
+          detail: 'domain control validated for every name',
+        })),
+    );
+    return moved;
   });
 }
 

@@ -28,6 +28,15 @@ export class EmbeddedCa implements Issuer {
     return this.ca.issueLeaf(req).then((r) => ({ ...r, chainPem: this.ca.chainPem }));
   }
 
+  async issueMany(reqs: IssueRequest[]): Promise<Array<Issued | Error>> {
+    const leaves = await this.ca.issueLeaves(reqs);
+    return leaves.map((r) => (r instanceof Error ? r : { ...r, chainPem: this.ca.chainPem }));
+  }
+
+  close(): Promise<void> {
+    return this.ca.close();
+  }
+
   /**
    * `shared`, when given (PostgreSQL), keeps the embedded CA in the database instead of the data folder, so
    * every server of a cluster signs with the same CA and only the first one to start creates it.
@@ -59,7 +68,9 @@ export class EmbeddedCa implements Issuer {
       files = await loadOrCreateEmbedded(config, masterKey, now);
     }
     try {
-      return new EmbeddedCa(await CertificateAuthority.load(files));
+      return new EmbeddedCa(
+        await CertificateAuthority.load(files, { signingThreads: config.signingThreads }),
+      );
     } catch (err) {
       throw new CaSetupError(`the CA cannot be used: ${(err as Error).message}`);
     }

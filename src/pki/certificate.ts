@@ -31,33 +31,8 @@ export interface CertificateInfo {
 
 export { derToPem, pemToDer, splitPemBlocks } from './pem.js';
 
-/** One DER element: its tag, where its contents start and where it ends (exclusive). */
-export interface Tlv {
-  tag: number;
-  start: number;
-  end: number;
-}
-
-/** Reads the DER element at `offset` (definite lengths up to 4 octets); undefined when it does not fit in `der`. */
-export function readTlv(der: Uint8Array, offset = 0, limit = der.length): Tlv | undefined {
-  const tag = der[offset];
-  const first = der[offset + 1];
-  if (tag === undefined || first === undefined) return undefined;
-  let length: number;
-  let start: number;
-  if (first < 0x80) {
-    length = first;
-    start = offset + 2;
-  } else {
-    const n = first & 0x7f;
-    if (n === 0 || n > 4 || offset + 2 + n > limit) return undefined;
-    length = 0;
-    for (let k = 0; k < n; k++) length = length * 256 + (der[offset + 2 + k] ?? 0);
-    start = offset + 2 + n;
-  }
-  const end = start + length;
-  return end <= limit ? { tag, start, end } : undefined;
-}
+export { readTlv, type Tlv } from './der.js';
+import { readTlv } from './der.js';
 
 /**
  * True when the bytes are exactly one DER SEQUENCE (no trailing bytes, definite length), which is what every

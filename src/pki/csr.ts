@@ -1,8 +1,9 @@
 import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { isSingleDerSequence, lastField, readTlv, sanNames } from './certificate.js';
-import { derToPem, readPemBlocks } from './pem.js';
+import { derToPem, pemToDer, readPemBlocks } from './pem.js';
 import { PkiError } from './errors.js';
 import { keyTypeName, webKeyParams } from './keys.js';
+import { describeSpki, type SpkiKey } from './leaf.js';
 import { webcrypto, x509 } from './x509.js';
 
 export interface ParsedCsr {
@@ -254,4 +255,20 @@ export async function buildCsr(subject: CsrSubject, names: string[], privateKey:
       : [],
   });
   return derToPem(csr.rawData, 'CERTIFICATE REQUEST');
+}
+
+/**
+ * The public key of a CSR that parseCsr accepted earlier (a stored application's): its SubjectPublicKeyInfo
+ * read straight from the DER, without parsing the rest or verifying the signature again. This is what
+ * issuance needs, at a small fraction of parseCsr's cost. Throws PkiError when the text is not such a CSR.
+ */
+export function csrPublicKey(pem: string): SpkiKey {
+  const der = pemToDer(pem);
+  const outer = readTlv(der);
+  const info = outer && outer.tag === 0x30 ? readTlv(der, outer.start, outer.end) : undefined;
+  const version = info && info.tag === 0x30 ? readTlv(der, info.start, info.end) : undefined;
+  const subject = version && version.tag === 0x02 ? readTlv(der, version.end, info?.end) : undefined;
+  const spki = subject && subject.tag === 0x30 ? readTlv(der, subject.end, info?.end) : undefined;
+  if (!outer || outer.end !== der.length || !spki || spki.tag !== 0x30) throw new PkiError(NOT_A_CSR);
+  return describeSpki(der.subarray(subject!.end, spki.end));
 }

@@ -1,7 +1,9 @@
+import type SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
+import { Prepared } from './prepared.js';
 import { AccountStore } from './accounts.js';
 import { BulkStore } from './bulk.js';
-import { openConnection, type Connection, type Db } from './db.js';
+import { openConnection, type Connection, type Db, type Dialect } from './db.js';
 import { CertificateStore, OrderStore } from './orders.js';
 import { MetaStore } from './meta.js';
 import { NonceStore } from './nonces.js';
@@ -30,7 +32,7 @@ export class Store {
     this.plans = new PlanStore(conn.db);
     this.nonces = new NonceStore(conn.db);
     this.meta = new MetaStore(conn.db);
-    this.orders = new OrderStore(conn.db);
+    this.orders = new OrderStore(conn.db, conn.dialect);
     this.certificates = new CertificateStore(conn.db);
     this.repository = new RepositoryStore(conn.db);
     this.csrs = new CsrStore(conn.db);
@@ -82,7 +84,7 @@ export class Store {
 
   /** Runs fn in one write transaction, with repositories bound to it. */
   transaction<T>(fn: (tx: TxStores) => Promise<T>): Promise<T> {
-    return this.conn.transaction((db) => fn(txStores(db)));
+    return this.conn.transaction((db) => fn(txStores(db, this.conn.dialect, this.conn.sqlite)));
   }
 
   async close(): Promise<void> {
@@ -100,11 +102,11 @@ export interface TxStores {
   contacts: ContactStore;
 }
 
-function txStores(db: Db): TxStores {
+function txStores(db: Db, dialect: Dialect, raw?: SQLite.Database): TxStores {
   return {
     plans: new PlanStore(db),
-    orders: new OrderStore(db),
-    certificates: new CertificateStore(db),
+    orders: new OrderStore(db, dialect, raw && new Prepared(raw)),
+    certificates: new CertificateStore(db, raw && new Prepared(raw)),
     repository: new RepositoryStore(db),
     contacts: new ContactStore(db),
   };

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import type { Db } from './db.js';
+import type { Db, Dialect } from './db.js';
 import { explain } from './explain.js';
+import type { Prepared } from './prepared.js';
 import type {
   CertificatesTable,
   DomainValidationsTable,
@@ -29,8 +30,22 @@ export interface OrderListFilter {
 /** The list statuses read from the certificate's validity; the others are the order's own columns. */
 const BY_VALIDITY: readonly string[] = ['ISSUED', 'WILLEXPIRED', 'EXPIRED'];
 
+/** Rows per multi-row statement: well below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
+const CHUNK = 200;
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 export class OrderStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly dialect: Dialect = 'sqlite',
+    /** Inside a SQLite transaction: prepared statements for the batch writes. */
+    private readonly prepared?: Prepared,
+  ) {}
 
   async insert(row: OrderRow): Promise<void> {
     await this.db.insertInto('orders').values(row).execute();
@@ -85,6 +100,41 @@ export class OrderStore {
       .execute();
   }
 
+  /** Appends events (several per order allowed, kept in the given order): one read of the last seqs, one insert per chunk. */
+  async addEvents(events: Array<Omit<OrderEventRow, 'seq'>>): Promise<void> {
+    if (events.length === 0) return;
+    if (this.prepared) {
+      const lastSeq = this.prepared.statement(
+        'select coalesce(max(seq), 0) as seq from order_events where order_id = ?',
+      );
+      const seqs = new Map<number, number>();
+      const rows = events.map((e) => {
+        const seq = (seqs.get(e.order_id) ?? Number((lastSeq.get(e.order_id) as { seq: number }).seq)) + 1;
+        seqs.set(e.order_id, seq);
+        return { ...e, seq };
+      });
+      this.prepared.insertRows('order_events', rows);
+      return;
+    }
+    const ids = [...new Set(events.map((e) => e.order_id))];
+    const last = new Map<number, number>();
+    for (const part of chunks(ids, 500)) {
+      const rows = await this.db
+        .selectFrom('order_events')
+        .select(['order_id', sql<number>`max(seq)`.as('seq')])
+        .where('order_id', 'in', part)
+        .groupBy('order_id')
+        .execute();
+      for (const r of rows) last.set(Number(r.order_id), Number(r.seq));
+    }
+    const rows = events.map((e) => {
+      const seq = (last.get(e.order_id) ?? 0) + 1;
+      last.set(e.order_id, seq);
+      return { ...e, seq };
+    });
+    for (const part of chunks(rows)) await this.db.insertInto('order_events').values(part).execute();
+  }
+
   async events(orderId: number): Promise<OrderEventRow[]> {
     return this.db
       .selectFrom('order_events')
@@ -94,9 +144,13 @@ export class OrderStore {
       .execute();
   }
 
-  /** Leases up to `limit` orders whose background work is due; a lease that ran out (dead server) is taken over. */
-  async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<number[]> {
-    const due = await this.db
+  /**
+   * Leases up to `limit` orders whose background work is due and returns them, in one statement; a lease
+   * that ran out (dead server) is taken over. On PostgreSQL the candidates are locked with SKIP LOCKED, so
+   * servers claiming at the same moment take different orders instead of waiting on each other.
+   */
+  async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<OrderRow[]> {
+    let due = this.db
       .selectFrom('orders')
       .select('id')
       .where('status', 'in', ['domain_verify', 'process'])
@@ -104,19 +158,15 @@ export class OrderStore {
       .where('next_check_at', '<=', now)
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
       .orderBy('next_check_at')
-      .limit(limit)
+      .limit(limit);
+    if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
+    return this.db
+      .updateTable('orders')
+      .set({ lease_owner: owner, lease_until: now + leaseMs })
+      .where('id', 'in', due)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .returningAll()
       .execute();
-    const claimed: number[] = [];
-    for (const { id } of due) {
-      const r = await this.db
-        .updateTable('orders')
-        .set({ lease_owner: owner, lease_until: now + leaseMs })
-        .where('id', '=', id)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) > 0) claimed.push(Number(id));
-    }
-    return claimed;
   }
 
   async releaseLease(id: number, owner: string, set: Partial<OrderRow> = {}): Promise<void> {
@@ -126,6 +176,96 @@ export class OrderStore {
       .where('id', '=', id)
       .where('lease_owner', '=', owner)
       .execute();
+  }
+
+  /** Releases the leases `owner` holds on these orders. */
+  async releaseLeases(ids: number[], owner: string): Promise<void> {
+    for (const part of chunks(ids, 500)) {
+      await this.db
+        .updateTable('orders')
+        .set({ lease_owner: null, lease_until: null })
+        .where('id', 'in', part)
+        .where('lease_owner', '=', owner)
+        .execute();
+    }
+  }
+
+  /**
+   * Moves `domain_verify` orders whose every name passed validation at `at` to `process` (validated names =
+   * names, one more attempt), in one statement per chunk. Returns the ids that moved: a cancelled or deleted
+   * order does not.
+   */
+  async passValidation(ids: number[], at: number): Promise<number[]> {
+    const moved: number[] = [];
+    for (const part of chunks(ids, 500)) {
+      const rows = await this.db
+        .updateTable('orders')
+        .set((eb) => ({
+          status: 'process',
+          validated_names: eb.ref('names'),
+          check_attempts: eb('check_attempts', '+', 1),
+          last_check_at: at,
+          updated_at: at,
+          next_check_at: at,
+        }))
+        .where('id', 'in', part)
+        .where('status', '=', 'domain_verify')
+        .where('deleted_at', 'is', null)
+        .returning('id')
+        .execute();
+      for (const r of rows) moved.push(Number(r.id));
+    }
+    return moved;
+  }
+
+  /**
+   * Marks `process` orders issued with their certificate ids, one statement per chunk; returns the orders that
+   * were still in `process` (a cancel that won the race leaves its order out) with their resource group as
+   * it stands now, locked until the transaction ends.
+   */
+  async markIssued(
+    items: Array<{ id: number; certificateId: number }>,
+    at: number,
+  ): Promise<Array<{ id: number; resource_group_id: string | null }>> {
+    const out: Array<{ id: number; resource_group_id: string | null }> = [];
+    if (this.prepared) {
+      const mark = this.prepared.statement(
+        `update orders set status = 'certificate', certificate_id = ?, issued_at = ?, next_check_at = null,
+         updated_at = ? where id = ? and status = 'process' and deleted_at is null returning resource_group_id`,
+      );
+      for (const i of items) {
+        const row = mark.get(i.certificateId, at, at, i.id) as
+          { resource_group_id: string | null } | undefined;
+        if (row) out.push({ id: i.id, resource_group_id: row.resource_group_id });
+      }
+      return out;
+    }
+    for (const part of chunks(items)) {
+      const certificateId = sql<number>`case id ${sql.join(
+        part.map((i) => sql`when ${i.id} then cast(${i.certificateId} as bigint)`),
+        sql` `,
+      )} end`;
+      const rows = await this.db
+        .updateTable('orders')
+        .set({
+          status: 'certificate',
+          certificate_id: certificateId,
+          issued_at: at,
+          next_check_at: null,
+          updated_at: at,
+        })
+        .where(
+          'id',
+          'in',
+          part.map((i) => i.id),
+        )
+        .where('status', '=', 'process')
+        .where('deleted_at', 'is', null)
+        .returning(['id', 'resource_group_id'])
+        .execute();
+      for (const r of rows) out.push({ id: Number(r.id), resource_group_id: r.resource_group_id });
+    }
+    return out;
   }
 
   /** After a restart of a single-node (SQLite) server every lease is stale: nobody else can hold one. */
@@ -264,6 +404,23 @@ export class OrderStore {
       .execute();
   }
 
+  /** recordValidation for many (account, name) pairs at once; the last of a repeated pair wins. */
+  async recordValidations(rows: DomainValidationsTable[]): Promise<void> {
+    const unique = [...new Map(rows.map((r) => [`${r.account_uid}\n${r.name}`, r])).values()];
+    for (const part of chunks(unique)) {
+      await this.db
+        .insertInto('domain_validations')
+        .values(part)
+        .onConflict((oc) =>
+          oc.columns(['account_uid', 'name']).doUpdateSet((eb) => ({
+            method: eb.ref('excluded.method'),
+            validated_at: eb.ref('excluded.validated_at'),
+          })),
+        )
+        .execute();
+    }
+  }
+
   async validationsSince(accountUid: number, names: string[], since: number): Promise<string[]> {
     if (names.length === 0) return [];
     const rows = await this.db
@@ -278,10 +435,20 @@ export class OrderStore {
 }
 
 export class CertificateStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Inside a SQLite transaction: prepared statements for the batch writes. */
+    private readonly prepared?: Prepared,
+  ) {}
 
   async insert(row: CertificateRow): Promise<void> {
     await this.db.insertInto('certificates').values(row).execute();
+  }
+
+  async insertMany(rows: CertificateRow[]): Promise<void> {
+    if (this.prepared)
+      return this.prepared.insertRows('certificates', rows as unknown as Array<Record<string, unknown>>);
+    for (const part of chunks(rows)) await this.db.insertInto('certificates').values(part).execute();
   }
 
   async find(accountUid: number, id: number): Promise<CertificateRow | undefined> {

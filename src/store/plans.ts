@@ -85,10 +85,10 @@ export class PlanStore {
       .execute();
   }
 
-  async addIssued(planId: number): Promise<void> {
+  async addIssued(planId: number, count = 1): Promise<void> {
     await this.db
       .updateTable('plans')
-      .set((eb) => ({ issued_count: eb('issued_count', '+', 1) }))
+      .set((eb) => ({ issued_count: eb('issued_count', '+', count) }))
       .where('id', '=', planId)
       .execute();
   }

@@ -1,11 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../domain/context.js';
-import { addEvent, issueOrder, splitNames } from '../domain/orders.js';
+import {
+  addEvent,
+  issueOrders,
+  passValidations,
+  splitNames,
+  type PassedValidation,
+} from '../domain/orders.js';
 import { findProduct } from '../domain/products.js';
 import type { OrderRow } from '../store/orders.js';
 
 const LEASE_MS = 30_000;
-const BATCH = 16;
+/**
+ * Orders claimed at a time. They are validated concurrently and those that pass are issued and stored
+ * together (a few statements per batch): the batch, not the order, is what the database sees.
+ */
+const BATCH = 256;
+const RETRY_MS = 5_000;
+const LANES = 2;
 
 /** Back-off between validation attempts: 5 s, 10 s, 20 s … capped at 10 minutes. */
 export function backoffMs(attempt: number): number {
@@ -51,15 +63,16 @@ export class OrderWorker {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** One pass: claim what is due and work on it concurrently. */
+  /**
+   * One pass: claim what is due and work on it, batch after batch while full batches keep coming. Two lanes
+   * run side by side, so that while one batch is being signed (on the signing threads) the other is being
+   * validated or stored.
+   */
   async tick(): Promise<void> {
     if (this.running || this.stopped) return;
     this.running = true;
     try {
-      const ids = await this.s.store.orders.claimDue(this.owner, this.s.clock.now(), LEASE_MS, BATCH);
-      await Promise.allSettled(ids.map((id) => this.track(this.work(id))));
-    } catch (err) {
-      this.onError(err);
+      await Promise.all(Array.from({ length: LANES }, () => this.drain()));
     } finally {
       this.running = false;
     }
@@ -69,30 +82,138 @@ export class OrderWorker {
     }
   }
 
+  private async drain(): Promise<void> {
+    try {
+      while (!this.stopped) {
+        const orders = await this.s.store.orders.claimDue(this.owner, this.s.clock.now(), LEASE_MS, BATCH);
+        if (orders.length > 0) await this.track(this.work(orders));
+        if (orders.length < BATCH) break;
+      }
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
   private track(p: Promise<void>): Promise<void> {
     this.inFlight.add(p);
     return p.finally(() => this.inFlight.delete(p));
   }
 
-  private async work(id: number): Promise<void> {
-    let release: Partial<OrderRow> = {};
+  /** Works on claimed orders and releases their leases; `retry` holds the orders to look at again soon. */
+  private async work(orders: OrderRow[]): Promise<void> {
+    const retry = new Set<number>();
     try {
-      const order = await this.s.store.orders.findAny(id);
-      if (!order || order.deleted_at !== null) return;
-      if (order.status === 'domain_verify') release = await this.validate(order);
-      else if (order.status === 'process') release = await this.process(order);
+      const live = orders.filter((o) => o.deleted_at === null);
+      const passed = await this.validateAll(
+        live.filter((o) => o.status === 'domain_verify'),
+        retry,
+      );
+      const due = [...live.filter((o) => o.status === 'process'), ...passed];
+      const dv: OrderRow[] = [];
+      for (const order of due) {
+        if (findProduct(order.product_code)?.validation === 'OV' && order.approval !== 'approved') {
+          await this.guard(order.id, retry, () => this.vet(order));
+        } else {
+          dv.push(order);
+        }
+      }
+      await this.issueAll(dv, retry);
     } catch (err) {
-      this.onError(err, id);
-      release = { next_check_at: this.s.clock.now() + 5_000 };
+      this.onError(err);
+      for (const o of orders) retry.add(o.id);
     } finally {
+      const now = this.s.clock.now();
+      const ids = orders.map((o) => o.id);
       await this.s.store.orders
-        .releaseLease(id, this.owner, release)
-        .catch((err: unknown) => this.onError(err, id));
-      this.s.signals.worked(id);
+        .releaseLeases(
+          ids.filter((id) => !retry.has(id)),
+          this.owner,
+        )
+        .catch((err: unknown) => this.onError(err));
+      for (const id of retry) {
+        await this.s.store.orders
+          .releaseLease(id, this.owner, { next_check_at: now + RETRY_MS })
+          .catch((err: unknown) => this.onError(err, id));
+      }
+      for (const id of ids) this.s.signals.worked(id);
     }
   }
 
-  private async validate(order: OrderRow): Promise<Partial<OrderRow>> {
+  private async guard(id: number, retry: Set<number>, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.onError(err, id);
+      retry.add(id);
+    }
+  }
+
+  /**
+   * Checks every waiting order concurrently. Failures and expiries are written order by order; the orders
+   * that passed are recorded together and returned as they now stand (in `process`).
+   */
+  private async validateAll(orders: OrderRow[], retry: Set<number>): Promise<OrderRow[]> {
+    const outcomes = await Promise.all(
+      orders.map(async (order) => {
+        try {
+          return await this.validate(order);
+        } catch (err) {
+          this.onError(err, order.id);
+          retry.add(order.id);
+          return undefined;
+        }
+      }),
+    );
+    const passed = outcomes.filter((o) => o !== undefined);
+    if (passed.length === 0) return [];
+    const at = Math.max(...passed.map((p) => p.at));
+    let moved: Set<number>;
+    try {
+      moved = await passValidations(this.s, passed, at, 'worker');
+    } catch (err) {
+      this.onError(err);
+      for (const p of passed) retry.add(p.order.id);
+      return [];
+    }
+    return passed
+      .filter((p) => moved.has(p.order.id))
+      .map(({ order }) => ({
+        ...order,
+        status: 'process' as const,
+        validated_names: order.names,
+        check_attempts: Number(order.check_attempts) + 1,
+        last_check_at: at,
+        updated_at: at,
+        next_check_at: at,
+      }));
+  }
+
+  /** Issues and stores together; when the batch cannot be stored, each order is tried alone. */
+  private async issueAll(orders: OrderRow[], retry: Set<number>): Promise<void> {
+    if (orders.length === 0) return;
+    const started = performance.now();
+    let outcome;
+    try {
+      outcome = await issueOrders(this.s, orders, 'worker');
+    } catch (err) {
+      if (orders.length === 1) {
+        this.onError(err, orders[0]!.id);
+        retry.add(orders[0]!.id);
+        return;
+      }
+      for (const order of orders) await this.issueAll([order], retry);
+      return;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    outcome.issued.forEach(() => this.s.metrics.issuance.observe(seconds));
+    for (const [id, err] of outcome.failed) {
+      this.onError(err, id);
+      retry.add(id);
+    }
+  }
+
+  /** One order's checks; the order when every name passed (written later with others), else undefined. */
+  private async validate(order: OrderRow): Promise<(PassedValidation & { at: number }) | undefined> {
     const s = this.s;
     const now = s.clock.now();
     if (now >= Number(order.validation_deadline)) {
@@ -113,7 +234,7 @@ export class OrderWorker {
           'verify_fail',
         );
       }
-      return {};
+      return undefined;
     }
     const names = splitNames(order.names);
     const validated = new Set(splitNames(order.validated_names));
@@ -132,82 +253,35 @@ export class OrderWorker {
       if (r.ok) validated.add(name);
     }
     const checkedAt = s.clock.now();
-    await addEvent(
-      s,
-      order,
-      'validation',
-      'worker',
-      `${order.validate_type} attempt ${attempt}: ${results.join('; ')}`,
-    );
-    const allPassed = names.every((n) => validated.has(n));
-    const set: Partial<OrderRow> = {
+    const detail = `${order.validate_type} attempt ${attempt}: ${results.join('; ')}`;
+    if (names.every((n) => validated.has(n))) return { order, detail, at: checkedAt };
+    await addEvent(s, order, 'validation', 'worker', detail);
+    await s.store.orders.update(order.id, ['domain_verify'], {
       validated_names: names.filter((n) => validated.has(n)).join(','),
       check_attempts: attempt,
       last_check_at: checkedAt,
       updated_at: checkedAt,
-    };
-    if (!allPassed) {
-      await s.store.orders.update(order.id, ['domain_verify'], {
-        ...set,
-        next_check_at: checkedAt + backoffMs(attempt),
-      });
-      return {};
-    }
-    for (const name of names) {
-      await s.store.orders.recordValidation({
-        account_uid: order.account_uid,
-        name,
-        method: order.validate_type,
-        validated_at: checkedAt,
-      });
-    }
-    // A cancel that landed while we were checking wins: the conditional update does nothing.
-    if (
-      await s.store.orders.update(order.id, ['domain_verify'], {
-        ...set,
-        status: 'process',
-        next_check_at: checkedAt,
-      })
-    ) {
-      await addEvent(
-        s,
-        order,
-        'state',
-        'worker',
-        'domain control validated for every name',
-        'domain_verify',
-        'process',
-      );
-      const fresh = await s.store.orders.findAny(order.id);
-      if (fresh) return this.process(fresh);
-    }
-    return {};
+      next_check_at: checkedAt + backoffMs(attempt),
+    });
+    return undefined;
   }
 
-  private async process(order: OrderRow): Promise<Partial<OrderRow>> {
+  /** An OV order in `process` that the operator has not approved: it waits, or fails when rejected. */
+  private async vet(order: OrderRow): Promise<void> {
     const s = this.s;
-    const product = findProduct(order.product_code)!;
-    if (product.validation === 'OV') {
-      if (order.approval === 'pending') {
-        await s.store.orders.update(order.id, ['process'], { next_check_at: null });
-        return {};
+    if (order.approval === 'rejected') {
+      const now = s.clock.now();
+      if (
+        await s.store.orders.update(order.id, ['process'], {
+          status: 'verify_fail',
+          next_check_at: null,
+          updated_at: now,
+        })
+      ) {
+        await addEvent(s, order, 'state', 'worker', 'rejected in vetting', 'process', 'verify_fail');
       }
-      if (order.approval === 'rejected') {
-        const now = s.clock.now();
-        if (
-          await s.store.orders.update(order.id, ['process'], {
-            status: 'verify_fail',
-            next_check_at: null,
-            updated_at: now,
-          })
-        ) {
-          await addEvent(s, order, 'state', 'worker', 'rejected in vetting', 'process', 'verify_fail');
-        }
-        return {};
-      }
+      return;
     }
-    const stop = s.metrics.issuance.startTimer();
-    if (await issueOrder(s, order, 'worker')) stop();
-    return {};
+    await s.store.orders.update(order.id, ['process'], { next_check_at: null });
   }
 }
