@@ -1,11 +1,21 @@
-import type { Db } from './db.js';
+import type { Connection, Db } from './db.js';
+import { HotQuery } from './prepared.js';
 import type { AccessKeysTable, AccountsTable } from './schema.js';
 
 export type AccountRow = AccountsTable;
 export type AccessKeyRow = AccessKeysTable;
 
 export class AccountStore {
-  constructor(private readonly db: Db) {}
+  private readonly db: Db;
+  /** The key lookup of every signed request, prepared once. */
+  private readonly hotFindKey: HotQuery<[string], AccessKeyRow>;
+
+  constructor(conn: Connection) {
+    this.db = conn.db;
+    this.hotFindKey = new HotQuery(conn, 'opencas_find_key', 1, (db, id) =>
+      db.selectFrom('access_keys').selectAll().where('id', '=', id),
+    );
+  }
 
   async insertAccount(row: AccountRow): Promise<void> {
     await this.db.insertInto('accounts').values(row).execute();
@@ -32,7 +42,7 @@ export class AccountStore {
   }
 
   async findKey(id: string): Promise<AccessKeyRow | undefined> {
-    return this.db.selectFrom('access_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.hotFindKey.first(id);
   }
 
   async listKeys(accountUid: number): Promise<AccessKeyRow[]> {

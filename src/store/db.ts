@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
@@ -14,6 +14,8 @@ export interface Connection {
   dialect: Dialect;
   /** The pg pool (PostgreSQL only), for components that share the database, like rate limits. */
   pgPool?: pg.Pool;
+  /** The one better-sqlite3 handle (SQLite only), for the prepared statements of the request path (prepared.ts). */
+  sqlite?: SQLite.Database;
   /** Runs fn in one write transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing). */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   migrate(): Promise<void>;
@@ -29,6 +31,33 @@ export function sqlitePath(url: string): string {
   return path.resolve(rest);
 }
 
+/** How many prepared statements the SQLite connection keeps (most queries have one fixed text). */
+export const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely's SQLite driver prepares every query afresh, which costs more than running it. This hands it the
+ * prepared statement of the same text instead, from a bounded cache (least recently used out first).
+ * better-sqlite3 statements are reusable once a call returns; nothing here streams (iterate), which would
+ * hold a statement busy.
+ */
+function cachingStatements(raw: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (stmt) {
+        cache.delete(text);
+      } else {
+        stmt = raw.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, stmt);
+      return stmt;
+    },
+  };
+}
+
 function openSqlite(url: string): Connection {
   const file = sqlitePath(url);
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
@@ -37,10 +66,11 @@ function openSqlite(url: string): Connection {
   raw.pragma('busy_timeout = 10000');
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
   return {
     db,
     dialect: 'sqlite',
+    sqlite: raw,
     async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
       return db.connection().execute(async (conn) => {
         await sql`begin immediate`.execute(conn);

@@ -22,8 +22,8 @@ export class Store {
   readonly contacts: ContactStore;
 
   private constructor(readonly conn: Connection) {
-    this.accounts = new AccountStore(conn.db);
-    this.plans = new PlanStore(conn.db);
+    this.accounts = new AccountStore(conn);
+    this.plans = new PlanStore(conn.db, conn);
     this.nonces = new NonceStore(conn.db);
     this.meta = new MetaStore(conn.db);
     this.orders = new OrderStore(conn.db);
