@@ -1,5 +1,6 @@
 import { randomAlnum, randomId } from '../ids.js';
 import type { AccessKeyRow, AccountRow } from '../store/accounts.js';
+import { LruMap } from '../lru.js';
 import type { MasterKey } from '../secrets.js';
 import type { Services } from './context.js';
 
@@ -169,16 +170,14 @@ export const UNSEALED_KEY_CACHE_SIZE = 10_000;
  * stays the authority: a disabled key fails at once, a re-bound secret is unsealed anew. What this saves is
  * the AES-GCM opening, not the lookup.
  */
-const unsealed = new WeakMap<MasterKey, Map<string, { sealed: string; secret: string }>>();
+const unsealed = new WeakMap<MasterKey, LruMap<string, { sealed: string; secret: string }>>();
 
 function openSecret(s: Services, row: AccessKeyRow): string {
   let cache = unsealed.get(s.masterKey);
-  if (!cache) unsealed.set(s.masterKey, (cache = new Map()));
+  if (!cache) unsealed.set(s.masterKey, (cache = new LruMap(UNSEALED_KEY_CACHE_SIZE)));
   const hit = cache.get(row.id);
   if (hit && hit.sealed === row.secret_sealed) return hit.secret;
   const secret = s.masterKey.openString(row.secret_sealed, secretContext(row.id));
-  if (hit) cache.delete(row.id);
-  else if (cache.size >= UNSEALED_KEY_CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(row.id, { sealed: row.secret_sealed, secret });
   return secret;
 }

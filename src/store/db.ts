@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
+import { LruMap } from '../lru.js';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 
@@ -41,18 +42,12 @@ export const STATEMENT_CACHE_SIZE = 256;
  * hold a statement busy.
  */
 function cachingStatements(raw: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
+  const cache = new LruMap<string, SQLite.Statement>(STATEMENT_CACHE_SIZE);
   return {
     close: () => raw.close(),
     prepare(text: string) {
       let stmt = cache.get(text);
-      if (stmt) {
-        cache.delete(text);
-      } else {
-        stmt = raw.prepare(text);
-        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-      }
-      cache.set(text, stmt);
+      if (!stmt) cache.set(text, (stmt = raw.prepare(text)));
       return stmt;
     },
   };
