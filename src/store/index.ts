@@ -3,7 +3,7 @@ import { AccountStore } from './accounts.js';
 import { openConnection, type Connection, type Db } from './db.js';
 import { CertificateStore, OrderStore } from './orders.js';
 import { MetaStore } from './meta.js';
-import { NonceStore } from './nonces.js';
+import { nonceStore, type NonceStore } from './nonces.js';
 import { PlanStore } from './plans.js';
 import { ContactStore } from './contacts.js';
 import { CsrStore } from './csrs.js';
@@ -24,7 +24,7 @@ export class Store {
   private constructor(readonly conn: Connection) {
     this.accounts = new AccountStore(conn);
     this.plans = new PlanStore(conn.db, conn);
-    this.nonces = new NonceStore(conn.db);
+    this.nonces = nonceStore(conn);
     this.meta = new MetaStore(conn.db);
     this.orders = new OrderStore(conn.db);
     this.certificates = new CertificateStore(conn.db);
@@ -60,6 +60,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.nonces.drain().catch(() => undefined);
     await this.conn.close();
   }
 }

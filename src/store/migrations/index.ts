@@ -3,6 +3,7 @@ import * as m0001 from './0001_init.js';
 import * as m0002 from './0002_orders.js';
 import * as m0003 from './0003_repository.js';
 import * as m0004 from './0004_rate_limits.js';
+import * as m0005 from './0005_nonce_log.js';
 
 /** Migrations in order; each runs once, at start-up (Kysely records them in kysely_migration). */
 export const migrationProvider: MigrationProvider = {
@@ -11,5 +12,6 @@ export const migrationProvider: MigrationProvider = {
     '0002_orders': m0002,
     '0003_repository': m0003,
     '0004_rate_limits': m0004,
+    '0005_nonce_log': m0005,
   }),
 };
