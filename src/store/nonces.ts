@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Connection, Db } from './db.js';
 import { HotQuery } from './prepared.js';
@@ -95,9 +96,16 @@ class SqliteNonces implements NonceStore {
     );
   }
 
-  /** Unambiguous for any AccessKeyId and nonce. */
+  /**
+   * 16 bytes of SHA-256 over the (unambiguously joined) AccessKeyId and nonce, as a one-byte string: a fixed,
+   * small size in memory whatever the nonce's length. Two pairs colliding in 128 bits is out of reach, and
+   * would only refuse a fresh nonce, never admit a replay.
+   */
   private static key(accessKeyId: string, nonce: string): string {
-    return `${accessKeyId.length}:${accessKeyId}${nonce}`;
+    return createHash('sha256')
+      .update(`${accessKeyId.length}:${accessKeyId}${nonce}`)
+      .digest()
+      .toString('latin1', 0, 16);
   }
 
   private note(key: string, expiresAt: number): void {
