@@ -26,6 +26,10 @@ export class LruMap<K, V> {
     this.map.set(key, value);
   }
 
+  delete(key: K): boolean {
+    return this.map.delete(key);
+  }
+
   has(key: K): boolean {
     return this.map.has(key);
   }

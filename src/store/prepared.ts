@@ -51,6 +51,17 @@ export class HotQuery<A extends unknown[], R> {
   }
 
   /**
+   * SQLite outside a transaction only: the first row, read at once (so that a caller can act on it before
+   * anything else runs). Undefined `ran` when it cannot: the caller takes the asynchronous path.
+   */
+  firstNow(...args: A): { ran: true; row: R | undefined } | { ran: false } {
+    const raw = this.conn.sqlite;
+    if (!raw || raw.inTransaction) return { ran: false };
+    this.stmt ??= raw.prepare(this.compiled.sql);
+    return { ran: true, row: this.stmt.get(this.values(args)) as R | undefined };
+  }
+
+  /**
    * SQLite only: runs the statement at once, for a caller that holds the connection already (inside
    * `db.connection().execute`, where waiting for Kysely's turn would wait for itself).
    */
