@@ -48,6 +48,9 @@ export function buildApp(services: Services): FastifyInstance {
     genReqId: () => newRequestId(),
     requestIdHeader: false,
     exposeHeadRoutes: false,
+    // rpc/params.ts decodes the raw query itself (Alibaba's rules, duplicates refused); nothing reads
+    // request.query, so the router need not parse every query string a second time.
+    routerOptions: { querystringParser: () => ({}) },
     // Requests that arrive while closing are still answered by the RPC front end.
     return503OnClosing: false,
     // Errors Fastify finds before routing (a malformed URL) get the Alibaba body too.

@@ -1,5 +1,7 @@
 import { randomAlnum, randomId } from '../ids.js';
 import type { AccessKeyRow, AccountRow } from '../store/accounts.js';
+import { LruMap } from '../lru.js';
+import type { MasterKey } from '../secrets.js';
 import type { Services } from './context.js';
 
 /** Raised for operator mistakes (admin CLI); the message is shown as is. */
@@ -159,14 +161,42 @@ export async function listAccessKeys(s: Services, accountUid: number): Promise<A
   return (await s.store.accounts.listKeys(accountUid)).map(toKeyInfo);
 }
 
+/** How many unsealed AccessKey secrets a server keeps (per master key), least recently used out first. */
+export const UNSEALED_KEY_CACHE_SIZE = 10_000;
+
+/**
+ * Unsealed secrets by AccessKeyId, each with the sealed text it came from. An entry is used only while the
+ * key's row still holds that very sealed text (every seal has a fresh IV), so the row read on every request
+ * stays the authority: a disabled key fails at once, a re-bound secret is unsealed anew. What this saves is
+ * the AES-GCM opening, not the lookup.
+ */
+const unsealed = new WeakMap<MasterKey, LruMap<string, { sealed: string; secret: string }>>();
+
+function openSecret(s: Services, row: AccessKeyRow): string {
+  let cache = unsealed.get(s.masterKey);
+  if (!cache) unsealed.set(s.masterKey, (cache = new LruMap(UNSEALED_KEY_CACHE_SIZE)));
+  const hit = cache.get(row.id);
+  if (hit && hit.sealed === row.secret_sealed) return hit.secret;
+  const secret = s.masterKey.openString(row.secret_sealed, secretContext(row.id));
+  cache.set(row.id, { sealed: row.secret_sealed, secret });
+  return secret;
+}
+
+/** How many unsealed secrets are cached for this server's master key (for tests). */
+export function unsealedKeyCount(s: Services): number {
+  return unsealed.get(s.masterKey)?.size ?? 0;
+}
+
 /** Looks an AccessKey up for request authentication, unsealing its secret. */
 export async function findAccessKey(s: Services, accessKeyId: string): Promise<ResolvedKey | undefined> {
   const row = await s.store.accounts.findKey(accessKeyId);
   if (!row) return undefined;
+  const active = row.status === 'Active';
   return {
     accessKeyId: row.id,
     accountUid: Number(row.account_uid),
-    active: row.status === 'Active',
-    secret: s.masterKey.openString(row.secret_sealed, secretContext(row.id)),
+    active,
+    // An inactive key is refused before its secret is needed: no unsealing, nothing cached.
+    secret: active ? openSecret(s, row) : '',
   };
 }

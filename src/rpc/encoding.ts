@@ -1,5 +1,9 @@
+const UNRESERVED_ONLY = /^[A-Za-z0-9\-_.~]*$/;
+
 /** Percent-encoding as both Alibaba signature schemes define it (RFC 3986 unreserved set, upper-case hex). */
 export function percentEncode(value: string): string {
+  // Most parameter names and many values need no encoding at all: skip the two passes.
+  if (UNRESERVED_ONLY.test(value)) return value;
   return encodeURIComponent(value).replace(
     /[!'()*]/g,
     (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase(),

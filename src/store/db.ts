@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
+import { LruMap } from '../lru.js';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 
@@ -15,8 +16,9 @@ export interface Connection {
   /** The pg pool (PostgreSQL only), for components that share the database, like rate limits. */
   pgPool?: pg.Pool;
   /**
-   * The better-sqlite3 handle (SQLite only), for bulk loads that reuse prepared statements. Use it only
-   * inside `exclusive`, so it never runs between the statements of a Kysely transaction.
+   * The one better-sqlite3 handle (SQLite only), for prepared statements (prepared.ts): the request path's
+   * hot queries, issuance's batch writes inside a transaction, bulk loads inside `exclusive`. Never between
+   * the statements of someone else's Kysely transaction.
    */
   sqlite?: SQLite.Database;
   /** Runs fn while no other query of this connection runs (SQLite: holds Kysely's single connection). */
@@ -36,6 +38,27 @@ export function sqlitePath(url: string): string {
   return path.resolve(rest);
 }
 
+/** How many prepared statements the SQLite connection keeps (most queries have one fixed text). */
+export const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely's SQLite driver prepares every query afresh, which costs more than running it. This hands it the
+ * prepared statement of the same text instead, from a bounded cache (least recently used out first).
+ * better-sqlite3 statements are reusable once a call returns; nothing here streams (iterate), which would
+ * hold a statement busy.
+ */
+function cachingStatements(raw: SQLite.Database): SqliteDatabase {
+  const cache = new LruMap<string, SQLite.Statement>(STATEMENT_CACHE_SIZE);
+  return {
+    close: () => raw.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (!stmt) cache.set(text, (stmt = raw.prepare(text)));
+      return stmt;
+    },
+  };
+}
+
 function openSqlite(url: string): Connection {
   const file = sqlitePath(url);
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
@@ -44,7 +67,7 @@ function openSqlite(url: string): Connection {
   raw.pragma('busy_timeout = 10000');
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
   return {
     db,
     dialect: 'sqlite',

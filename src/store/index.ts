@@ -6,7 +6,7 @@ import { BulkStore } from './bulk.js';
 import { openConnection, type Connection, type Db, type Dialect } from './db.js';
 import { CertificateStore, OrderStore } from './orders.js';
 import { MetaStore } from './meta.js';
-import { NonceStore } from './nonces.js';
+import { nonceStore, type NonceStore } from './nonces.js';
 import { PlanStore } from './plans.js';
 import { ContactStore } from './contacts.js';
 import { CsrStore } from './csrs.js';
@@ -28,9 +28,9 @@ export class Store {
   readonly bulk: BulkStore;
 
   private constructor(readonly conn: Connection) {
-    this.accounts = new AccountStore(conn.db);
-    this.plans = new PlanStore(conn.db);
-    this.nonces = new NonceStore(conn.db);
+    this.accounts = new AccountStore(conn);
+    this.plans = new PlanStore(conn.db, conn);
+    this.nonces = nonceStore(conn);
     this.meta = new MetaStore(conn.db);
     this.orders = new OrderStore(conn.db, conn.dialect);
     this.certificates = new CertificateStore(conn.db);
@@ -88,6 +88,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.nonces.drain().catch(() => undefined);
     await this.conn.close();
   }
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { Db } from './db.js';
+import type { Connection, Db } from './db.js';
+import { HotQuery } from './prepared.js';
 import type { PlansTable } from './schema.js';
 
 export type PlanRow = PlansTable;
@@ -10,8 +11,33 @@ export interface Counters {
   issuedCount: number;
 }
 
+type CounterSums = { total: string | number; used: string | number; issued: string | number };
+
+/** The stored counters of an account's plans for one product code, active at a time: a handful of rows. */
+function countersQuery(db: Db, accountUid: number, productCode: string, now: number) {
+  return db
+    .selectFrom('plans')
+    .select([
+      sql<string | number>`coalesce(sum(total_count), 0)`.as('total'),
+      sql<string | number>`coalesce(sum(used_count), 0)`.as('used'),
+      sql<string | number>`coalesce(sum(issued_count), 0)`.as('issued'),
+    ])
+    .where('account_uid', '=', accountUid)
+    .where('product_code', '=', productCode)
+    .where('starts_at', '<=', now)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
+}
+
 export class PlanStore {
-  constructor(private readonly db: Db) {}
+  /** Outside transactions only (`conn` given): the counters read of every DescribePackageState, prepared once. */
+  private readonly hotCounters?: HotQuery<[number, string, number], CounterSums>;
+
+  constructor(
+    private readonly db: Db,
+    conn?: Connection,
+  ) {
+    if (conn) this.hotCounters = new HotQuery(conn, 'opencas_plan_counters', 3, countersQuery);
+  }
 
   async insert(row: PlanRow): Promise<void> {
     await this.db.insertInto('plans').values(row).execute();
@@ -111,18 +137,10 @@ export class PlanStore {
 
   /** The stored counters of the plans active at `now`, summed: a handful of rows, never a recount of orders. */
   async activeCounters(accountUid: number, productCode: string, now: number): Promise<Counters> {
-    const row = await this.db
-      .selectFrom('plans')
-      .select([
-        sql<string | number>`coalesce(sum(total_count), 0)`.as('total'),
-        sql<string | number>`coalesce(sum(used_count), 0)`.as('used'),
-        sql<string | number>`coalesce(sum(issued_count), 0)`.as('issued'),
-      ])
-      .where('account_uid', '=', accountUid)
-      .where('product_code', '=', productCode)
-      .where('starts_at', '<=', now)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-      .executeTakeFirstOrThrow();
+    const row = this.hotCounters
+      ? await this.hotCounters.first(accountUid, productCode, now)
+      : await countersQuery(this.db, accountUid, productCode, now).executeTakeFirst();
+    if (!row) throw new Error('a sum over plans returned no row');
     return { totalCount: Number(row.total), usedCount: Number(row.used), issuedCount: Number(row.issued) };
   }
 }

@@ -191,6 +191,8 @@ export interface Database {
   access_keys: AccessKeysTable;
   plans: PlansTable;
   nonces: NoncesTable;
+  /** SQLite only: nonces appended in arrival order (migration 0005). */
+  nonce_log: NoncesTable;
   csrs: CsrsTable;
   contacts: ContactsTable;
   key_pool: KeyPoolTable;

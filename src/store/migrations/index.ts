@@ -5,6 +5,7 @@ import * as m0003 from './0003_repository.js';
 import * as m0004 from './0004_rate_limits.js';
 import * as m0005 from './0005_scale_indexes.js';
 import * as m0006 from './0006_key_pool.js';
+import * as m0007 from './0007_nonce_log.js';
 
 /** Migrations in order; each runs once, at start-up (Kysely records them in kysely_migration). */
 export const migrationProvider: MigrationProvider = {
@@ -15,5 +16,6 @@ export const migrationProvider: MigrationProvider = {
     '0004_rate_limits': m0004,
     '0005_scale_indexes': m0005,
     '0006_key_pool': m0006,
+    '0007_nonce_log': m0007,
   }),
 };
