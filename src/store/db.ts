@@ -115,9 +115,17 @@ async function runMigrations(db: Db, dialect: Dialect = 'sqlite'): Promise<void>
     provider: migrationProvider,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error || failed) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (!error && !failed) return;
+    // Kysely looks for its own table by listing every schema of the database; another installation
+    // dropping its schema during that scan fails it with invalid_schema_name (3F000). Nothing was migrated
+    // then: look again.
+    if ((error as { code?: string } | undefined)?.code === '3F000' && !failed && attempt < 5) {
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+      continue;
+    }
     throw new StoreError(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
 }

@@ -258,3 +258,40 @@ describe('rate limits shared by a cluster', () => {
     });
   }
 });
+
+describe('a database shared with other installations', () => {
+  it('migrates while other schemas of the database are created and dropped', async () => {
+    const { Store } = await import('../../src/store/index.js');
+    const pg = (await import('pg')).default;
+    const churn = new pg.Client({ connectionString: process.env['OPENCAS_TEST_DATABASE_URL'] });
+    await churn.connect();
+    let running = true;
+    // Another installation's schemas come and go all the time, as test runs and tenants do.
+    const churning = (async () => {
+      for (let i = 0; running; i++) {
+        const name = `opencas_churn_${process.pid}_${i}`;
+        await churn.query(`create schema ${name}`);
+        await churn.query(`drop schema ${name}`);
+      }
+    })();
+    const dirs = Array.from({ length: 8 }, () => tempDir('opencas-churn-'));
+    try {
+      for (const d of dirs) {
+        const store = await Store.open((await databaseUrlFor(d))!);
+        try {
+          assert.equal((await store.accounts.listAccounts()).length, 0, 'a migrated, empty schema');
+        } finally {
+          await store.close();
+        }
+      }
+    } finally {
+      running = false;
+      await churning;
+      await churn.end();
+      for (const d of dirs) {
+        await dropDatabaseFor(d);
+        rmSync(d, { recursive: true, force: true });
+      }
+    }
+  });
+});
