@@ -88,7 +88,27 @@ export class OrderStore {
     return Number(r.numUpdatedRows) > 0;
   }
 
+  /**
+   * Appends an event with the order's next seq. Two writers must never take the same seq: on SQLite the seq
+   * is computed in the insert itself (one statement is atomic there); on PostgreSQL the order's row is locked
+   * first (in a transaction of its own when not already in one), so concurrent writers take turns.
+   */
   async addEvent(e: Omit<OrderEventRow, 'seq'>): Promise<void> {
+    if (this.dialect === 'sqlite') {
+      await this.db
+        .insertInto('order_events')
+        .values({
+          ...e,
+          seq: sql<number>`(select coalesce(max(seq), 0) + 1 from order_events where order_id = ${e.order_id})`,
+        })
+        .execute();
+      return;
+    }
+    if (!this.db.isTransaction) {
+      await this.db.transaction().execute((trx) => new OrderStore(trx, this.dialect).addEvent(e));
+      return;
+    }
+    await this.lockOrders([e.order_id]);
     const last = await this.db
       .selectFrom('order_events')
       .select(sql<number>`coalesce(max(seq), 0)`.as('seq'))
@@ -98,6 +118,22 @@ export class OrderStore {
       .insertInto('order_events')
       .values({ ...e, seq: Number(last.seq) + 1 })
       .execute();
+  }
+
+  /** PostgreSQL: locks the orders' rows (in id order) until the transaction ends; what event writers take turns on. */
+  private async lockOrders(ids: number[]): Promise<void> {
+    for (const part of chunks(
+      [...ids].sort((a, b) => a - b),
+      500,
+    )) {
+      await this.db
+        .selectFrom('orders')
+        .select('id')
+        .where('id', 'in', part)
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+    }
   }
 
   /** Appends events (several per order allowed, kept in the given order): one read of the last seqs, one insert per chunk. */
@@ -117,6 +153,13 @@ export class OrderStore {
       return;
     }
     const ids = [...new Set(events.map((e) => e.order_id))];
+    if (this.dialect === 'postgres') {
+      if (!this.db.isTransaction) {
+        await this.db.transaction().execute((trx) => new OrderStore(trx, this.dialect).addEvents(events));
+        return;
+      }
+      await this.lockOrders(ids);
+    }
     const last = new Map<number, number>();
     for (const part of chunks(ids, 500)) {
       const rows = await this.db
