@@ -3,6 +3,8 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Services } from './domain/context.js';
 import { bootstrapRoot, openServices, type RootCredentialsResult } from './runtime.js';
+import { ServerLock } from './server-lock.js';
+import { sqlitePath } from './store/db.js';
 import { buildApp } from './server.js';
 import { startHousekeeping } from './workers/housekeeping.js';
 import { OrderWorker } from './workers/orders.js';
@@ -18,7 +20,16 @@ export interface RunningServer {
 
 /** Opens the store, bootstraps the root account, starts background work and listens. */
 export async function startServer(config: Config, clock?: Clock): Promise<RunningServer> {
-  const services = await openServices(config, clock);
+  const sqliteFile = config.databaseUrl.startsWith('sqlite:') ? sqlitePath(config.databaseUrl) : undefined;
+  const lock =
+    sqliteFile !== undefined && sqliteFile !== ':memory:' ? ServerLock.acquire(sqliteFile) : undefined;
+  let services: Services;
+  try {
+    services = await openServices(config, clock);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   let app: FastifyInstance | undefined;
   try {
     const root = await bootstrapRoot(services);
@@ -49,10 +60,12 @@ export async function startServer(config: Config, clock?: Clock): Promise<Runnin
         closed = true;
         stopHousekeeping();
         await app!.close();
-        await worker.stop();
+        // Keys first: the worker's batch then makes no new service key and waits only for those under way.
         await services.keys.close();
+        await worker.stop();
         await services.issuer.close();
         await services.store.close();
+        lock?.release();
       },
     };
   } catch (err) {
@@ -60,6 +73,7 @@ export async function startServer(config: Config, clock?: Clock): Promise<Runnin
     await services.keys.close();
     await services.issuer.close();
     await services.store.close();
+    lock?.release();
     throw err;
   }
 }

@@ -32,6 +32,19 @@ const DEFAULT_SIZES: Record<KeyAlgorithm, number> = { RSA: 2048, EC: 256 };
  *   at a time; each round counts the table again, so several servers filling together overshoot by at most
  *   a round each.
  */
+/** take() after close(): the server is shutting down, so no new key is made (the order is retried later). */
+export class KeyPoolClosed extends Error {
+  constructor() {
+    super('the server is shutting down: no new keys');
+  }
+}
+
+/**
+ * Service-made keys an order batch makes at once. Each on-demand RSA key holds a thread for a while and cannot
+ * be called back, so a shutdown waits for at most this many.
+ */
+export const KEY_TAKES_AT_ONCE = 4;
+
 export class KeyPool {
   private readonly threads: KeyThreads;
   private readonly filling = new Map<string, Promise<void>>();
@@ -55,6 +68,7 @@ export class KeyPool {
 
   /** A key pair nobody else has had: from the pool when it holds one, else made now, off the event loop. */
   async take(algorithm: KeyAlgorithm, size?: number): Promise<GeneratedKeyPair> {
+    if (this.closed) throw new KeyPoolClosed();
     const bits = size ?? DEFAULT_SIZES[algorithm];
     // Only known kinds reach the pool, metric labels included; anything else meets the generator's checks.
     if (algorithm !== 'RSA' || !POOLED_RSA_SIZES.includes(bits)) return generateKeyPair(algorithm, bits);

@@ -1,4 +1,5 @@
 import { csrPublicKey, type ParsedCsr } from '../pki/csr.js';
+import { KEY_TAKES_AT_ONCE } from './key-pool.js';
 import { maxValidityDays } from '../pki/ca.js';
 import { randomId } from '../ids.js';
 import { Errors } from '../rpc/errors.js';
@@ -452,25 +453,45 @@ export interface IssueOutcome {
 export async function issueOrders(s: Services, orders: OrderRow[], actor: string): Promise<IssueOutcome> {
   const failed = new Map<number, unknown>();
   const now = s.clock.now();
-  // The keys: a CSR's is read from its DER; a service-made key (RSA, off the event loop) is made here.
-  const keyed = await Promise.all(
-    orders.map(async (order) => {
+  // The keys: a CSR's is read from its DER; a service-made key (RSA, off the event loop) is taken from the
+  // pool or made here, a few at a time, so that a shutdown (which makes take() refuse) waits for few of them.
+  const keyed: Array<{ order: OrderRow; publicKey: IssueRequest['publicKey']; keyPem: string | null }> = [];
+  const serviceKeyed: OrderRow[] = [];
+  for (const order of orders) {
+    if (!order.csr_pem) {
+      serviceKeyed.push(order);
+      continue;
+    }
+    try {
+      keyed.push({ order, publicKey: csrPublicKey(order.csr_pem), keyPem: null });
+    } catch (err) {
+      failed.set(order.id, err);
+    }
+  }
+  let next = 0;
+  const taker = async () => {
+    for (let order = serviceKeyed[next++]; order; order = serviceKeyed[next++]) {
       try {
-        if (order.csr_pem) return { order, publicKey: csrPublicKey(order.csr_pem), keyPem: null };
         const pair = await s.keys.take('RSA', 2048);
-        return { order, publicKey: pair.publicKey as IssueRequest['publicKey'], keyPem: pair.privateKeyPem };
+        keyed.push({
+          order,
+          publicKey: pair.publicKey as IssueRequest['publicKey'],
+          keyPem: pair.privateKeyPem,
+        });
       } catch (err) {
         failed.set(order.id, err);
-        return undefined;
       }
-    }),
-  ).then((all) => all.filter((k) => k !== undefined));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(KEY_TAKES_AT_ONCE, serviceKeyed.length) }, taker));
   const leaves = await s.issuer.issueMany(
     keyed.map(({ order, publicKey }) => ({
       names: splitNames(order.names),
       publicKey,
+      // Back-dated a minute for clock skew, inside the validity: X.509 counts notAfter in, so the period
+      // (notAfter - notBefore + 1 s, as the CA/Browser Forum measures it) is exactly the product's.
       notBefore: now - 60_000,
-      notAfter: now + validityMs(findProduct(order.product_code)!, now),
+      notAfter: now - 60_000 + validityMs(findProduct(order.product_code)!, now) - 1_000,
     })),
   );
   const made = keyed.map(({ order, keyPem }, i) => {

@@ -202,7 +202,22 @@ export class OrderStore {
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
       .orderBy('next_check_at')
       .limit(limit);
-    if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
+    if (this.dialect === 'postgres') {
+      due = due.forUpdate().skipLocked();
+    } else {
+      // SQLite: read first, and write only when something is due. An UPDATE takes the database's write lock
+      // even when it changes nothing, and a pass runs every few hundred milliseconds: an idle server would
+      // then queue behind any outside writer (a backup, a sqlite3 shell) on every pass.
+      const ids = (await due.execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      return this.db
+        .updateTable('orders')
+        .set({ lease_owner: owner, lease_until: now + leaseMs })
+        .where('id', 'in', ids)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .returningAll()
+        .execute();
+    }
     return this.db
       .updateTable('orders')
       .set({ lease_owner: owner, lease_until: now + leaseMs })
@@ -353,7 +368,8 @@ export class OrderStore {
     let q = from.where('orders.account_uid', '=', f.accountUid).where('orders.deleted_at', 'is', null);
     if (f.resourceGroupId !== undefined) q = q.where('orders.resource_group_id', '=', f.resourceGroupId);
     if (f.keyword) {
-      const like = `%${f.keyword.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      // Names are stored in lower case; PostgreSQL's LIKE, unlike SQLite's, minds case.
+      const like = `%${f.keyword.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c)}%`;
       q = q.where((eb) =>
         eb.or([
           eb('orders.names', 'like', sql<string>`${like} escape '\\'`),

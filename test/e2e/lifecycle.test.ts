@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { x509 } from '../../src/pki/x509.js';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
 import { cliJson } from '../helpers/cli.js';
@@ -140,6 +141,10 @@ describe('certificate lifecycle (sandbox validation)', () => {
       true,
     );
     const m = await waitForType(client, multi, 'certificate');
+    // A paid code: the CA/Browser Forum maximum in force (200 days), counted as the Forum does (notAfter is
+    // inside the period), not a second more.
+    const leaf = new x509.X509Certificate(m.certificate!.split(/(?<=-----END CERTIFICATE-----)/)[0]!);
+    assert.equal(leaf.notAfter.getTime() - leaf.notBefore.getTime() + 1_000, 200 * 86_400_000);
     for (const n of ['a', 'b', 'c'])
       assert.equal(await tlsHandshake(m.certificate!, m.privateKey!, rootPem, `${n}.example.test`), true);
     const listed = (
@@ -156,6 +161,16 @@ describe('certificate lifecycle (sandbox validation)', () => {
     assert.equal(entry.status, 'WILLEXPIRED');
     assert.equal(entry.sourceType, 'cpack');
     assert.equal(typeof entry.certEndTime, 'number');
+    // Keywords ignore case on both stores (PostgreSQL's LIKE alone would not).
+    const upper = (
+      await client.listUserCertificateOrder(
+        new Models.ListUserCertificateOrderRequest({ keyword: 'B.Example.TEST' }),
+      )
+    ).body!;
+    assert.deepEqual(
+      upper.certificateOrderList!.map((o) => o.orderId),
+      [multi],
+    );
   });
 
   it('cancel keeps the unit until delete gives it back; delete then forgets the order', async () => {

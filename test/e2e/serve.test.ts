@@ -82,6 +82,25 @@ describe('opencas serve as a process', () => {
     );
   });
 
+  it('refuses a second server on the same SQLite file, and starts again after a kill', async () => {
+    const dataDir = fresh();
+    // SQLite itself, whatever store the suite runs on: the lock is the embedded store's.
+    const env = {
+      OPENCAS_DATA_DIR: dataDir,
+      OPENCAS_DATABASE_URL: `sqlite:${path.join(dataDir, 'opencas.db')}`,
+    };
+    const first = await spawnServer(env);
+    try {
+      await assert.rejects(spawnServer(env), /already serves .*opencas\.db; one server per SQLite file/);
+      assert.equal(await first.stop('SIGKILL'), null);
+      const again = await spawnServer(env);
+      assert.equal(await again.stop('SIGTERM'), 0);
+      assert.equal(existsSync(path.join(dataDir, 'opencas.db.lock')), false, 'a clean stop removes the lock');
+    } finally {
+      await first.stop('SIGKILL').catch(() => undefined);
+    }
+  });
+
   it('refuses bad settings with a one-line message', async () => {
     await assert.rejects(
       spawnServer({ OPENCAS_DATA_DIR: fresh(), OPENCAS_PORT: 'eighty' }),

@@ -80,6 +80,10 @@ export function sdk(endpoint: string, key: Credentials, signing: SdkSigning = 'v
     accessKeySecret: key.accessKeySecret,
     endpoint,
     protocol: 'http',
+    // Tests check behaviour, not latency: a loaded machine (RSA keys made on demand) must not turn a slow
+    // answer into a client-side timeout.
+    readTimeout: 60_000,
+    connectTimeout: 60_000,
     ...(signing === 'v1' ? { signatureAlgorithm: 'v2' } : {}),
   });
   return new CasModule.default(config);
