@@ -44,6 +44,8 @@ export async function startServer(config: Config, clock?: Clock): Promise<Runnin
       app!.log.error({ err, orderId }, 'order work failed'),
     );
     worker.start();
+    // Recent nonces back in memory (SQLite) before the first request, which would otherwise wait for them.
+    services.store.nonces.load();
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -139,8 +139,10 @@ const MIGRATION_LOCK = 0x6f70656e; // "open"
 
 function openPostgres(url: string): Connection {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000 });
-  // An idle client that loses its server must not crash the process; the next query reports the error.
+  // A client that loses its server must not crash the process: pg emits 'error' on the client, and the pool
+  // listens only while the client is idle. A query under way fails on its own, and its caller handles that.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -15,6 +15,8 @@ export interface NonceStore {
   purgeExpired(now: number): Promise<number>;
   /** Stores whatever is still waiting (at shutdown). */
   drain(): Promise<void>;
+  /** Reads back what earlier runs remembered, where that is kept in memory (at start, before listening). */
+  load(): void;
 }
 
 export function nonceStore(conn: Connection): NonceStore {
@@ -27,6 +29,9 @@ export function nonceStore(conn: Connection): NonceStore {
  * a nonce.
  */
 class SharedNonces implements NonceStore {
+  /** Nothing to read back: the shared table is the check. */
+  load(): void {}
+
   private readonly insert: HotQuery<[string, string, number, number], never>;
 
   constructor(private readonly conn: Connection) {
@@ -117,7 +122,8 @@ class SqliteNonces implements NonceStore {
   }
 
   /** Reads back what earlier runs remembered (also rows of `nonces`, where versions before 0005 kept them). */
-  private load(): void {
+  load(): void {
+    if (this.loaded) return;
     this.loaded = true;
     const raw = this.conn.sqlite!;
     for (const table of ['nonces', 'nonce_log'] as const) {
