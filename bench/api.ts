@@ -3,14 +3,10 @@
  * a bare node:http server that answers every request with the same bytes, driven by the same load generator
  * (autocannon in a child process) with the same connections and duration, in the same run.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
-import { loadConfig } from '../src/config.js';
-import { startServer } from '../src/serve.js';
-import { round, runChild, type BenchOptions, type SectionResult } from './common.js';
+import { benchServer, round, runChild, type BenchOptions, type SectionResult } from './common.js';
 import type { LoadJob, LoadResult, Scheme } from './load.js';
 import { signV1, type Key } from './sign.js';
 
@@ -28,21 +24,7 @@ const runLoad = (job: LoadJob) => runChild<LoadResult>('load.ts', job);
 export async function apiThroughput({ quick }: BenchOptions): Promise<SectionResult> {
   const DURATION_S = quick ? 3 : 15;
   const WARMUP_S = quick ? 1 : 3;
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opencas-bench-'));
-  const opencas = await startServer(
-    loadConfig(
-      {
-        host: '127.0.0.1',
-        port: '0',
-        dataDir,
-        logLevel: 'silent',
-        rateLimits: 'off',
-        rootAccessKeyId: ROOT_KEY.accessKeyId,
-        rootAccessKeySecret: ROOT_KEY.accessKeySecret,
-      },
-      {},
-    ),
-  );
+  const opencas = await benchServer('api', ROOT_KEY);
   let bare: http.Server | undefined;
   try {
     // One real call (it also makes the starter grant, so the measured calls are all reads) gives the bytes
@@ -173,6 +155,5 @@ export async function apiThroughput({ quick }: BenchOptions): Promise<SectionRes
     await new Promise((resolve) => (bare ? bare.close(resolve) : resolve(undefined)));
     bare?.closeAllConnections();
     await opencas.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }

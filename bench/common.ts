@@ -3,9 +3,13 @@
  * result, and small helpers. bench/run.ts runs the sections in order and writes one report.
  */
 import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config.js';
+import { startServer, type RunningServer } from '../src/serve.js';
+import type { Key } from './sign.js';
 
 export const benchDir = path.dirname(fileURLToPath(import.meta.url));
 
@@ -73,4 +77,44 @@ export function runChild<T>(file: string, job: unknown): Promise<T> {
       result !== undefined ? resolve(result) : reject(new Error(`${file} exited with ${code}`)),
     );
   });
+}
+
+/**
+ * An OpenCAS server for a benchmark, in this process: a fresh data folder (removed again by close()), port 0,
+ * no logs, no rate limits, `key` as the root AccessKey, and `flags` (config keys, as on the command line) on top.
+ */
+export async function benchServer(
+  prefix: string,
+  key: Key,
+  flags: Record<string, string> = {},
+): Promise<RunningServer & { dataDir: string }> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `opencas-bench-${prefix}-`));
+  try {
+    const server = await startServer(
+      loadConfig(
+        {
+          host: '127.0.0.1',
+          port: '0',
+          dataDir,
+          logLevel: 'silent',
+          rateLimits: 'off',
+          rootAccessKeyId: key.accessKeyId,
+          rootAccessKeySecret: key.accessKeySecret,
+          ...flags,
+        },
+        {},
+      ),
+    );
+    return {
+      ...server,
+      dataDir,
+      async close() {
+        await server.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
 }

@@ -7,17 +7,21 @@
  * CreateCsr (whose key is made inside the request) at the same rate.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { loadConfig } from '../src/config.js';
 import { ensureRootAccount } from '../src/domain/accounts.js';
 import { grantPlan } from '../src/domain/plans.js';
 import { KeyThreads } from '../src/pki/key-threads.js';
 import { generateKeyPair } from '../src/pki/keys.js';
-import { startServer, type RunningServer } from '../src/serve.js';
-import { percentiles, round, runChild, type BenchOptions, type SectionResult } from './common.js';
+import type { RunningServer } from '../src/serve.js';
+import {
+  benchServer,
+  percentiles,
+  round,
+  runChild,
+  type BenchOptions,
+  type SectionResult,
+} from './common.js';
 import type { OpenLoopJob, OpenLoopResult } from './open-loop.js';
 import type { Key } from './sign.js';
 
@@ -108,27 +112,14 @@ async function measure(
   seconds: number,
   csrSeconds: number,
 ): Promise<Run> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opencas-bench-keys-'));
-  const server = await startServer(
-    loadConfig(
-      {
-        host: '127.0.0.1',
-        port: '0',
-        dataDir,
-        logLevel: 'silent',
-        rateLimits: 'off',
-        starterGrant: 'off',
-        validation: 'sandbox',
-        sandboxDelayMs: '0',
-        workerIntervalMs: '100',
-        keyPoolSize: String(poolSize),
-        keyPoolThreads: String(poolThreads),
-        rootAccessKeyId: ROOT_KEY.accessKeyId,
-        rootAccessKeySecret: ROOT_KEY.accessKeySecret,
-      },
-      {},
-    ),
-  );
+  const server = await benchServer('keys', ROOT_KEY, {
+    starterGrant: 'off',
+    validation: 'sandbox',
+    sandboxDelayMs: '0',
+    workerIntervalMs: '100',
+    keyPoolSize: String(poolSize),
+    keyPoolThreads: String(poolThreads),
+  });
   try {
     const s = server.services;
     const root = await ensureRootAccount(s);
@@ -204,7 +195,6 @@ async function measure(
     return run;
   } finally {
     await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -235,22 +225,7 @@ interface Interference {
  * priority) make them.
  */
 async function interference(seconds: number): Promise<Interference[]> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opencas-bench-keys-'));
-  const server = await startServer(
-    loadConfig(
-      {
-        host: '127.0.0.1',
-        port: '0',
-        dataDir,
-        logLevel: 'silent',
-        rateLimits: 'off',
-        keyPoolSize: '0',
-        rootAccessKeyId: ROOT_KEY.accessKeyId,
-        rootAccessKeySecret: ROOT_KEY.accessKeySecret,
-      },
-      {},
-    ),
-  );
+  const server = await benchServer('keys', ROOT_KEY, { keyPoolSize: '0' });
   const threads = new KeyThreads(2);
   const out: Interference[] = [];
   try {
@@ -294,7 +269,6 @@ async function interference(seconds: number): Promise<Interference[]> {
   } finally {
     await threads.close();
     await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

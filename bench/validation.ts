@@ -5,14 +5,10 @@
  * server's default worker settings, client CSRs (P-256). Each order's record appears at a random phase
  * relative to its polls; the poll interval itself is the baseline a client sees.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { loadConfig } from '../src/config.js';
-import { startServer } from '../src/serve.js';
 import { startDnsServer } from '../test/helpers/dns-server.js';
 import { makeCsr } from '../test/helpers/pki.js';
-import { percentiles, round, type BenchOptions, type SectionResult } from './common.js';
+import { benchServer, percentiles, round, type BenchOptions, type SectionResult } from './common.js';
 import { signV1, type Key } from './sign.js';
 
 const TARGET_MS = 2_000;
@@ -29,24 +25,11 @@ export async function validationLatency({ quick }: BenchOptions): Promise<Sectio
   const ORDERS = quick ? 3 : 10;
   const dns = await startDnsServer();
   dns.setZone(ZONE);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opencas-bench-validation-'));
-  const server = await startServer(
-    loadConfig(
-      {
-        host: '127.0.0.1',
-        port: '0',
-        dataDir,
-        logLevel: 'silent',
-        rateLimits: 'off',
-        validation: 'real',
-        dnsServers: dns.address,
-        validationDenyCidrs: '',
-        rootAccessKeyId: ROOT_KEY.accessKeyId,
-        rootAccessKeySecret: ROOT_KEY.accessKeySecret,
-      },
-      {},
-    ),
-  );
+  const server = await benchServer('validation', ROOT_KEY, {
+    validation: 'real',
+    dnsServers: dns.address,
+    validationDenyCidrs: '',
+  });
   const call = async (action: string, params: Record<string, string>) => {
     const signed = signV1(ROOT_KEY, action, params);
     const res = await fetch(server.url + signed.path);
@@ -141,6 +124,5 @@ export async function validationLatency({ quick }: BenchOptions): Promise<Sectio
   } finally {
     await server.close();
     await dns.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
