@@ -122,8 +122,8 @@ async function runMigrations(db: Db, dialect: Dialect = 'sqlite'): Promise<void>
     // Kysely looks for its own table by listing every schema of the database; another installation
     // dropping its schema during that scan fails it with invalid_schema_name (3F000). Nothing was migrated
     // then: look again.
-    if ((error as { code?: string } | undefined)?.code === '3F000' && !failed && attempt < 5) {
-      await new Promise((r) => setTimeout(r, 50 * attempt));
+    if ((error as { code?: string } | undefined)?.code === '3F000' && !failed && attempt < 20) {
+      await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 500)));
       continue;
     }
     throw new StoreError(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);

@@ -272,6 +272,8 @@ describe('a database shared with other installations', () => {
         const name = `opencas_churn_${process.pid}_${i}`;
         await churn.query(`create schema ${name}`);
         await churn.query(`drop schema ${name}`);
+        // Often, not without pause: each migration scan may meet a drop; twenty in a row would not.
+        await new Promise((r) => setTimeout(r, 10));
       }
     })();
     const dirs = Array.from({ length: 8 }, () => tempDir('opencas-churn-'));
