@@ -9,6 +9,7 @@ import {
   enc,
   isoNow,
   signAcs3Headers,
+  v1Params,
   v1Signature,
   type SigningKey,
 } from '../test/helpers/signing.js';
@@ -25,17 +26,7 @@ export interface SignedRequest {
 
 /** A V1-signed GET: common parameters, `params`, and Signature in the query. */
 export function signV1(key: Key, action: string, params: Record<string, string>): SignedRequest {
-  const p: Record<string, string> = {
-    AccessKeyId: key.accessKeyId,
-    Action: action,
-    Format: 'JSON',
-    SignatureMethod: 'HMAC-SHA1',
-    SignatureNonce: randomUUID(),
-    SignatureVersion: '1.0',
-    Timestamp: isoNow(),
-    Version: '2020-04-07',
-    ...params,
-  };
+  const p = v1Params(key, action, params);
   const query = canonicalQuery(p);
   const signature = v1Signature('GET', p, key.accessKeySecret);
   return { method: 'GET', path: `/?${query}&Signature=${enc(signature)}`, headers: {} };

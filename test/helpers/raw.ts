@@ -4,9 +4,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Credentials } from './server.js';
-import { canonicalQuery as sorted, enc, isoNow, signAcs3Headers, v1Signature } from './signing.js';
+import { canonicalQuery as sorted, enc, isoNow, signAcs3Headers, v1Params, v1Signature } from './signing.js';
 
-export { isoNow, v1Signature };
+export { isoNow, v1Params, v1Signature };
 
 export interface RawResponse {
   status: number;
@@ -25,29 +25,6 @@ async function send(url: string, init: RequestInit): Promise<RawResponse> {
     // XML or empty bodies are inspected through `text`.
   }
   return { status: res.status, contentType: res.headers.get('content-type') ?? '', text, json };
-}
-
-/** V1 (HMAC-SHA1) common parameters plus `extra`; `override` replaces or (with undefined) removes any of them. */
-export function v1Params(
-  key: Credentials,
-  action: string,
-  extra: Record<string, string> = {},
-  override: Record<string, string | undefined> = {},
-): Record<string, string> {
-  const p: Record<string, string | undefined> = {
-    AccessKeyId: key.accessKeyId,
-    Action: action,
-    Format: 'JSON',
-    SignatureMethod: 'HMAC-SHA1',
-    SignatureNonce: randomUUID(),
-    SignatureVersion: '1.0',
-    Timestamp: isoNow(),
-    Version: '2020-04-07',
-    ...extra,
-    ...override,
-  };
-  for (const k of Object.keys(p)) if (p[k] === undefined) delete p[k];
-  return p as Record<string, string>;
 }
 
 /** Sends a V1-signed GET (everything in the query) or POST (everything in a form body). */

@@ -2,7 +2,7 @@
  * Client-side request signing, written independently of src/ so the server's verifiers are checked
  * against a second implementation. Used by the raw HTTP test helpers and by the benchmark's load generator.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 
 export interface SigningKey {
   accessKeyId: string;
@@ -54,4 +54,27 @@ export function signAcs3Headers(
   const signature = createHmac('sha256', key.accessKeySecret).update(sts).digest('hex');
   headers['authorization'] =
     `ACS3-HMAC-SHA256 Credential=${key.accessKeyId},SignedHeaders=${names.join(';')},Signature=${signature}`;
+}
+
+/** V1 (HMAC-SHA1) common parameters plus `extra`; `override` replaces or (with undefined) removes any of them. */
+export function v1Params(
+  key: SigningKey,
+  action: string,
+  extra: Record<string, string> = {},
+  override: Record<string, string | undefined> = {},
+): Record<string, string> {
+  const p: Record<string, string | undefined> = {
+    AccessKeyId: key.accessKeyId,
+    Action: action,
+    Format: 'JSON',
+    SignatureMethod: 'HMAC-SHA1',
+    SignatureNonce: randomUUID(),
+    SignatureVersion: '1.0',
+    Timestamp: isoNow(),
+    Version: '2020-04-07',
+    ...extra,
+    ...override,
+  };
+  for (const k of Object.keys(p)) if (p[k] === undefined) delete p[k];
+  return p as Record<string, string>;
 }
