@@ -17,6 +17,7 @@ import {
   DEFAULT_DENY_CIDRS,
   DnsValidator,
   parseCidrList,
+  sharedRecord,
   type ValidationConfig,
 } from './validation/index.js';
 import { registrableDomain } from './domain/names.js';
@@ -79,13 +80,16 @@ function buildValidation(config: Config, clock: Clock): ValidationService {
   return {
     mode: config.validation,
     check: (t) => validator.check(t),
-    recordDomain: async (name) => {
-      if (dns) return dns.recordDomain(name);
+    recordDomain: async (names) => {
+      if (dns) return dns.sharedRecordDomain(names);
       // Sandbox: no DNS traffic; the registrable domain stands in for the zone apex.
-      const base = name.replace(/^\*\./, '');
-      const apex = registrableDomain(base) ?? base;
-      const rel = base === apex ? '' : base.slice(0, -(apex.length + 1));
-      return rel ? `_dnsauth.${rel}` : '_dnsauth';
+      return sharedRecord(
+        names,
+        names.map((n) => {
+          const base = n.replace(/^\*\./, '');
+          return registrableDomain(base) ?? base;
+        }),
+      );
     },
   };
 }

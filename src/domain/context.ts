@@ -12,8 +12,11 @@ import type { OrderSignals } from './signals.js';
 export interface ValidationService {
   mode: 'real' | 'sandbox';
   check(target: ValidationTarget): Promise<CheckResult>;
-  /** The DNS host record, relative to the zone apex, where the TXT token goes (decisions.md 12). */
-  recordDomain(name: string): Promise<string>;
+  /**
+   * The DNS host record, relative to the zone apex, where the TXT token goes (decisions.md 12): the one record
+   * that proves every name of the order, or null when the names lie in different zones.
+   */
+  recordDomain(names: string[]): Promise<string | null>;
 }
 
 /** What the domain needs from the outside world, passed explicitly so tests can swap the clock. */

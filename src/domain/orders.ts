@@ -92,7 +92,18 @@ export async function createOrder(
   await ensureStarterPlan(s, accountUid);
   const now = s.clock.now();
   const id = randomId();
-  const recordDomain = input.validateType === 'DNS' ? await s.validation.recordDomain(input.names[0]!) : '';
+  let recordDomain = '';
+  if (input.validateType === 'DNS') {
+    // One order hands out one DNS record (api.md 4.5), so it must prove every name (decisions.md 12).
+    const shared = await s.validation.recordDomain(input.names);
+    if (shared === null) {
+      throw Errors.invalidParameter(
+        'Domain',
+        `${input.names.join(', ')} lie in different DNS zones, and DNS validation gives one TXT record per order: apply for each zone separately, or use FILE validation`,
+      );
+    }
+    recordDomain = shared;
+  }
   const reused = await s.store.orders.validationsSince(accountUid, input.names, now - reusePeriodMs(now));
   const allReused = input.names.every((n) => reused.includes(n));
   const status: OrderStatus = allReused ? 'process' : 'domain_verify';

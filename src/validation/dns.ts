@@ -120,6 +120,31 @@ function chainTo(name: string, apex: string): string[] {
   return out;
 }
 
+/**
+ * The record (relative to the zone apex) that proves every name, given each name's zone apex: `_dnsauth`
+ * followed by the labels of the names' deepest common parent below the apex; null when the apexes differ.
+ */
+export function sharedRecord(names: string[], apexes: string[]): string | null {
+  const apex = apexes[0];
+  if (apex === undefined || apexes.some((a) => a !== apex)) return null;
+  const bases = names.map(stripWildcard);
+  // A name outside its "apex" (a fallback that is not a parent) is checked at its own record only.
+  if (bases.some((b) => b !== apex && !b.endsWith('.' + apex)))
+    return bases.length === 1 ? RECORD_LABEL : null;
+  const relative = bases.map((b) =>
+    b === apex
+      ? []
+      : b
+          .slice(0, -(apex.length + 1))
+          .split('.')
+          .reverse(),
+  );
+  const common: string[] = [];
+  for (let i = 0; relative.every((r) => i < r.length && r[i] === relative[0]![i]); i++)
+    common.push(relative[0]![i]!);
+  return common.length ? `${RECORD_LABEL}.${common.reverse().join('.')}` : RECORD_LABEL;
+}
+
 /** Whether a TXT value holds the token; double quotes and whitespace (quoted or split entries) are ignored. */
 function holdsToken(value: string, token: string): boolean {
   return value.replace(/["\s]/g, '') === token;
@@ -171,10 +196,22 @@ export class DnsValidator {
 
   /** The host record relative to the zone apex: `_dnsauth`, `_dnsauth.www`, `_dnsauth.a.b`. */
   async recordDomain(name: string): Promise<string> {
-    const base = stripWildcard(name);
-    const apex = await this.findZoneApex(base);
-    if (base === apex || !base.endsWith('.' + apex)) return RECORD_LABEL;
-    return `${RECORD_LABEL}.${base.slice(0, -(apex.length + 1))}`;
+    return (await this.sharedRecordDomain([name]))!;
+  }
+
+  /**
+   * The one host record, relative to the names' zone apex, whose TXT token proves every name (the deepest
+   * parent they share: `_dnsauth` for `a.example.com` and `b.example.com`); null when the names lie in
+   * different zones, where no single record proves them all.
+   */
+  async sharedRecordDomain(names: string[]): Promise<string | null> {
+    const lookup = new DnsLookup(this.cfg);
+    try {
+      const apexes = await Promise.all(names.map((n) => this.apexWith(lookup, n)));
+      return sharedRecord(names, apexes);
+    } finally {
+      lookup.close();
+    }
   }
 
   async check(target: ValidationTarget): Promise<CheckResult> {

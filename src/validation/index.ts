@@ -83,7 +83,7 @@ export function createValidator(
   return mode === 'sandbox' ? new SandboxValidator(sandboxDelayMs, now) : new RealValidator(cfg);
 }
 
-export { DnsValidator, RECORD_LABEL } from './dns.js';
+export { DnsValidator, RECORD_LABEL, sharedRecord } from './dns.js';
 export {
   DEFAULT_DENY_CIDRS,
   FILE_URI,

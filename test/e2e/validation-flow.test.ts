@@ -16,7 +16,7 @@ import {
   type Credentials,
   type TestServer,
 } from '../helpers/server.js';
-import { contact, counters, waitForType } from '../helpers/orders.js';
+import { contact, counters, expectError, waitForType } from '../helpers/orders.js';
 
 interface History {
   order: { status: string; checkAttempts: number };
@@ -160,6 +160,45 @@ describe('domain validation against a real DNS server and web server on loopback
       await tlsHandshake(done.certificate!, done.privateKey!, rootPem, 'x.wild.example.test'),
       true,
     );
+  });
+
+  it('DNS: one record proves every name of a package order; names in different zones are refused', async () => {
+    cliJson(server.dataDir, [
+      'plan',
+      'grant',
+      '--account',
+      'root',
+      '--product-code',
+      'globalsign-dv-1-personal',
+      '--count',
+      '2',
+    ]);
+    const apply = (domain: string) =>
+      client.createCertificateForPackageRequest(
+        new Models.CreateCertificateForPackageRequestRequest({
+          productCode: 'globalsign-dv-1-personal',
+          domain,
+          validateType: 'DNS',
+        }),
+      );
+    const before = await counters(client, 'globalsign-dv-1-personal');
+    await expectError(
+      apply('www.example.test,www.elsewhere.test'),
+      'InvalidParameter',
+      400,
+      'Domain',
+      /different DNS zones/,
+    );
+    assert.deepEqual(await counters(client, 'globalsign-dv-1-personal'), before, 'nothing taken');
+    const orderId = (await apply('one.multi.example.test,two.multi.example.test')).body!.orderId!;
+    const state = (
+      await client.describeCertificateState(new Models.DescribeCertificateStateRequest({ orderId }))
+    ).body!;
+    assert.equal(state.recordDomain, '_dnsauth.multi');
+    dns.setTxt(`${state.recordDomain}.example.test`, [state.recordValue!]);
+    const done = await waitForType(client, orderId, 'certificate');
+    for (const name of ['one.multi.example.test', 'two.multi.example.test'])
+      assert.equal(await tlsHandshake(done.certificate!, done.privateKey!, rootPem, name), true);
   });
 
   it('FILE: fetches the token from the web server over HTTP, then issues', async () => {

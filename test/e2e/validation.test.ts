@@ -126,6 +126,21 @@ describe('DNS validation', () => {
     assert.equal(await v.recordDomain('www.sub.example.test'), '_dnsauth.www.sub');
   });
 
+  it('gives one record for several names: their deepest common parent in one zone, none across zones', async () => {
+    const shared = (...names: string[]) => v.sharedRecordDomain(names);
+    assert.equal(await shared('www.example.test'), '_dnsauth.www');
+    assert.equal(await shared('a.example.test', 'b.example.test'), '_dnsauth');
+    assert.equal(await shared('www.shop.example.test', 'api.shop.example.test'), '_dnsauth.shop');
+    assert.equal(await shared('*.shop.example.test', 'x.y.shop.example.test'), '_dnsauth.shop');
+    assert.equal(await shared('example.test', 'www.example.test'), '_dnsauth');
+    // Another zone (here the registrable-domain fallback), or a delegated sub-zone: no record proves both.
+    assert.equal(await shared('www.example.test', 'www.nozone.test'), null);
+    dns.setZone('sub.example.test');
+    assert.equal(await shared('www.sub.example.test', 'www.example.test'), null);
+    assert.equal(await shared('a.sub.example.test', 'b.sub.example.test'), '_dnsauth');
+    dns.clear('sub.example.test');
+  });
+
   it('falls back to the registrable domain when no SOA answers', async () => {
     assert.equal(await v.findZoneApex('a.b.nozone.test'), 'nozone.test');
     assert.equal(await v.recordDomain('a.b.nozone.test'), '_dnsauth.a.b');
