@@ -109,8 +109,9 @@ export async function createOrder(
   const status: OrderStatus = allReused ? 'process' : 'domain_verify';
   await s.store.transaction(async (tx) => {
     if (input.renewedFrom !== undefined) {
-      // The order being renewed may have been revoked since it was checked.
-      const source = await tx.orders.findAny(input.renewedFrom);
+      // The order being renewed may have been revoked, or renewed by a concurrent call, since it was checked:
+      // its row is locked while this transaction looks.
+      const source = await tx.orders.findForUpdate(input.renewedFrom);
       if (
         !source ||
         source.status !== 'certificate' ||
@@ -119,6 +120,8 @@ export async function createOrder(
       ) {
         throw Errors.orderStateError('Only an issued, unrevoked order can be renewed.');
       }
+      const renewal = await tx.orders.liveRenewalOf(input.renewedFrom);
+      if (renewal) throw alreadyRenewed(input.renewedFrom, renewal);
     }
     const plan = await tx.plans.takeUnit(accountUid, input.product.code, now);
     if (plan === 'no-plan') throw Errors.notFoundPackage(input.product.code);
@@ -373,6 +376,14 @@ export async function cancelForPackage(
   });
 }
 
+/** decisions.md 18 as README states it: an order has at most one renewal that has not been deleted. */
+function alreadyRenewed(orderId: number, renewal: Pick<OrderRow, 'id' | 'status'>) {
+  return Errors.orderStateError(
+    `Order ${orderId} has already been renewed as order ${renewal.id} (${renewal.status}): follow that order ` +
+      '(and renew it in turn when it is about to expire); delete or cancel it before renewing this order again.',
+  );
+}
+
 export async function renewOrder(
   s: Services,
   accountUid: number,
@@ -385,6 +396,8 @@ export async function renewOrder(
   if (order.status !== 'certificate' || order.revoked_at !== null || order.certificate_id === null) {
     throw Errors.orderStateError('Only an issued, unrevoked order can be renewed.');
   }
+  const renewal = await s.store.orders.liveRenewalOf(order.id);
+  if (renewal) throw alreadyRenewed(order.id, renewal);
   const cert = await s.store.certificates.find(accountUid, Number(order.certificate_id));
   const now = s.clock.now();
   const notAfter = Number(cert!.not_after);

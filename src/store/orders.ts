@@ -67,6 +67,28 @@ export class OrderStore {
   }
 
   /**
+   * Inside a transaction: the order, locked against concurrent writers until the transaction ends (PostgreSQL
+   * `FOR UPDATE`; a SQLite write transaction holds the whole database already).
+   */
+  async findForUpdate(id: number): Promise<OrderRow | undefined> {
+    let q = this.db.selectFrom('orders').selectAll().where('id', '=', id);
+    if (this.dialect === 'postgres') q = q.forUpdate();
+    return q.executeTakeFirst();
+  }
+
+  /** A renewal of the order that has not been deleted, if any (the newest). */
+  async liveRenewalOf(id: number): Promise<Pick<OrderRow, 'id' | 'status'> | undefined> {
+    return this.db
+      .selectFrom('orders')
+      .select(['id', 'status'])
+      .where('renewed_from', '=', id)
+      .where('deleted_at', 'is', null)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /**
    * Updates the order only while it is in one of `from` and not deleted (and, when asked, not revoked and
    * with `unit_returned` as read); false when it was not.
    */

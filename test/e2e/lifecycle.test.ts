@@ -297,6 +297,51 @@ describe('certificate lifecycle (sandbox validation)', () => {
     await waitForType(client, renewed, 'certificate');
   });
 
+  it('renews an order once: a second renewal while the first is live is OrderStateError, even in parallel', async () => {
+    const code = 'symantec-ov-1-personal';
+    cliJson(server.dataDir, ['plan', 'grant', '--account', 'root', '--product-code', code, '--count', '5']);
+    const orderId = (
+      await client.createCertificateForPackageRequest(
+        new Models.CreateCertificateForPackageRequestRequest({
+          productCode: code,
+          domain: 'once.example.test',
+        }),
+      )
+    ).body!.orderId!;
+    await waitForType(client, orderId, 'process');
+    cliJson(server.dataDir, ['order', 'approve', String(orderId)]);
+    await waitForType(client, orderId, 'certificate');
+    const renew = () =>
+      client.renewCertificateOrderForPackageRequest(
+        new Models.RenewCertificateOrderForPackageRequestRequest({ orderId }),
+      );
+    const used = (await counters(client, code)).used!;
+    const results = await Promise.allSettled(Array.from({ length: 4 }, renew));
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    assert.equal(ok.length, 1, 'exactly one renewal');
+    for (const r of results)
+      if (r.status === 'rejected')
+        assert.deepEqual(
+          [(r.reason as SdkError).code, (r.reason as SdkError).statusCode],
+          ['OrderStateError', 403],
+        );
+    assert.equal((await counters(client, code)).used, used + 1, 'one unit taken');
+    const renewal = ok[0]!.value.body!.orderId!;
+    // An OV renewal waits for the operator: while it lives, the order cannot be renewed again.
+    await waitForType(client, renewal, 'process');
+    const again = await sdkError(renew());
+    assert.deepEqual([again.code, again.statusCode], ['OrderStateError', 403]);
+    assert.match(String(again.data?.['Message']), new RegExp(`renewed as order ${renewal}`));
+    // Once that renewal is dropped (cancelled before issuance, its unit back), the order can be renewed again.
+    await client.cancelCertificateForPackageRequest(
+      new Models.CancelCertificateForPackageRequestRequest({ orderId: renewal }),
+    );
+    assert.equal((await counters(client, code)).used, used);
+    const second = (await renew()).body!.orderId!;
+    assert.notEqual(second, renewal);
+    assert.equal((await counters(client, code)).used, used + 1);
+  });
+
   it('NotFoundPackage without a plan, NotRemainCount when it is used up: nothing is written', async () => {
     const e = await sdkError(
       client.createCertificateForPackageRequest(

@@ -6,6 +6,7 @@ import * as m0004 from './0004_rate_limits.js';
 import * as m0005 from './0005_scale_indexes.js';
 import * as m0006 from './0006_key_pool.js';
 import * as m0007 from './0007_nonce_log.js';
+import * as m0008 from './0008_renewals.js';
 
 /** Migrations in order; each runs once, at start-up (Kysely records them in kysely_migration). */
 export const migrationProvider: MigrationProvider = {
@@ -17,5 +18,6 @@ export const migrationProvider: MigrationProvider = {
     '0005_scale_indexes': m0005,
     '0006_key_pool': m0006,
     '0007_nonce_log': m0007,
+    '0008_renewals': m0008,
   }),
 };
