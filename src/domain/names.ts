@@ -26,6 +26,13 @@ const MAX_INPUT = 1024;
 /** Only ICANN suffixes count: a private suffix (github.io, …) is a name its owner can certify. */
 const TLD_OPTIONS = { allowPrivateDomains: false, extractHostname: false } as const;
 
+/**
+ * Top-level domains outside the Public Suffix List that are still accepted: the names reserved for testing
+ * and for private networks (RFC 2606 and 6761, ICANN's `.internal`), where a self-hosted CA has users.
+ * Any other unknown TLD (`example.con`, `corp.lan`, `printer.local`) is refused: no resolver can prove it.
+ */
+export const RESERVED_TLDS: readonly string[] = ['test', 'example', 'localhost', 'internal'];
+
 function quote(s: string): string {
   return JSON.stringify(s.length > 80 ? s.slice(0, 77) + '...' : s);
 }
@@ -121,6 +128,12 @@ export function normalizeDomain(input: string): NormalizedName {
       );
     throw new NameError(`${quote(input)} is a public suffix, not a name one holder controls`);
   }
+  const tld = labels[labels.length - 1]!;
+  if (!parsed.isIcann && !RESERVED_TLDS.includes(tld))
+    throw new NameError(
+      `${quote(input)} ends in ".${tld}", which is not a top-level domain of the Public Suffix List ` +
+        `(of the others only ${RESERVED_TLDS.map((t) => '.' + t).join(', ')} are accepted)`,
+    );
   return { name, wildcard, base };
 }
 

@@ -358,6 +358,7 @@ describe('bad input is refused with the parameter named, and nothing is written'
       ['an IPv6 literal', '2001:db8::1'],
       ['a bare TLD', 'com'],
       ['a public suffix', 'co.uk'],
+      ['a TLD outside the Public Suffix List', 'www.example.con'],
       ['a name of 254 characters', justTooLong],
       ['a name of 268 characters', tooLong],
       ['an empty label', 'a..example.test'],

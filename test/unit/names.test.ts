@@ -102,11 +102,25 @@ describe('normalizeDomain', () => {
     rejects('*.test', /wildcard/);
   });
 
-  it('allows names under TLDs unknown to the Public Suffix List, with two labels or more', () => {
+  it('allows names under the reserved TLDs for testing and private use, with two labels or more', () => {
     assert.equal(normalizeDomain('example.test').name, 'example.test');
     assert.equal(normalizeDomain('db.corp.internal').name, 'db.corp.internal');
     assert.equal(normalizeDomain('*.corp.internal').name, '*.corp.internal');
     assert.equal(normalizeDomain('foo.localhost').name, 'foo.localhost');
+    assert.equal(normalizeDomain('www.Example.EXAMPLE.').name, 'www.example.example');
+    assert.equal(normalizeDomain('router.home.arpa').name, 'router.home.arpa');
+  });
+
+  it('rejects names under any other TLD the Public Suffix List does not know (typos, .lan, .local)', () => {
+    rejects('www.example.con', /"\.con", which is not a top-level domain of the Public Suffix List/);
+    rejects('example.cmo', /not a top-level domain/);
+    rejects('*.corp.lan', /"\.lan"/);
+    rejects('printer.local', /"\.local"/);
+    rejects('a.b.invalid', /"\.invalid"/);
+    // Delegated TLDs, internationalised ones included, stay accepted.
+    assert.equal(normalizeDomain('example.xn--fiqs8s').name, 'example.xn--fiqs8s');
+    assert.equal(normalizeDomain('例子.中国').name, 'xn--fsqu00a.xn--fiqs8s');
+    assert.equal(normalizeDomain('example.dev').name, 'example.dev');
   });
 
   it('rejects names longer than 253 characters', () => {
