@@ -63,8 +63,18 @@ export interface Tag {
   value: string;
 }
 
+/** What a tag key may be: api.md gives CreateCertificateRequest a stricter rule than the other calls. */
+export interface TagKeyRule {
+  maxLength: number;
+  /** Letters, digits, '.', '_' and '-', starting with a letter (CreateCertificateRequest). */
+  strict?: boolean;
+}
+
+/** CreateCertificateRequest's key rule (api.md 4.2). */
+export const STRICT_TAG_KEYS: TagKeyRule = { maxLength: 64, strict: true };
+
 /** `Tags.N.Key` / `Tags.N.Value`, N from 1 to 20 (api.md 2.1 item 9). */
-export function readTags(params: Params): Tag[] {
+export function readTags(params: Params, rule: TagKeyRule = { maxLength: 128 }): Tag[] {
   const tags = new Map<number, Partial<Tag>>();
   for (const [name, value] of params) {
     const m = /^Tags\.([1-9]\d*)\.(Key|Value)$/.exec(name);
@@ -85,8 +95,13 @@ export function readTags(params: Params): Tag[] {
     .map(([n, t]) => {
       const key = t.key ?? '';
       if (key === '') throw Errors.invalidParameter(`Tags.${n}.Key`, 'a tag key must not be empty');
-      if (key.length > 128)
-        throw Errors.invalidParameter(`Tags.${n}.Key`, 'a tag key has at most 128 characters');
+      if (key.length > rule.maxLength)
+        throw Errors.invalidParameter(`Tags.${n}.Key`, `a tag key has at most ${rule.maxLength} characters`);
+      if (rule.strict && !/^[A-Za-z][A-Za-z0-9._-]*$/.test(key))
+        throw Errors.invalidParameter(
+          `Tags.${n}.Key`,
+          "a tag key starts with a letter and holds only letters, digits, '.', '_' and '-'",
+        );
       if (/^(aliyun|acs:)/i.test(key) || /https?:\/\//i.test(key)) {
         throw Errors.invalidParameter(
           `Tags.${n}.Key`,

@@ -665,6 +665,14 @@ describe('bad input is refused with the parameter named, and nothing is written'
       ['an empty Tags.1.Key', { 'Tags.1.Key': '', 'Tags.1.Value': 'v' }, 'Tags.1.Key'],
       ['a key starting with aliyun', { 'Tags.1.Key': 'aliyunOwner', 'Tags.1.Value': 'v' }, 'Tags.1.Key'],
       ['Tags.21.Key', { 'Tags.21.Key': 'k21', 'Tags.21.Value': 'v' }, 'Tags.21.Key'],
+      ['a key over 64 characters', { 'Tags.1.Key': 'k'.repeat(65), 'Tags.1.Value': 'v' }, 'Tags.1.Key'],
+      ['a key starting with a digit', { 'Tags.1.Key': '1env', 'Tags.1.Value': 'v' }, 'Tags.1.Key'],
+      ['a key with a space', { 'Tags.2.Key': 'cost centre', 'Tags.2.Value': 'v' }, 'Tags.2.Key'],
+      [
+        'a value over 128 characters',
+        { 'Tags.1.Key': 'env', 'Tags.1.Value': 'v'.repeat(129) },
+        'Tags.1.Value',
+      ],
     ] as const) {
       it(`${what} is InvalidParameter naming ${param}`, async () => {
         const p = pop(server.endpoint, server.rootKey);
@@ -677,6 +685,36 @@ describe('bad input is refused with the parameter named, and nothing is written'
         );
       });
     }
+  });
+
+  describe('Tags accepted (api.md 4.2 and 4.3 differ on keys)', () => {
+    it('CreateCertificateRequest takes 20 tags and an empty value; CreateCertificateWithCsrRequest a 128-character key with a space', async () => {
+      const tags: Record<string, string> = {};
+      for (let n = 1; n <= 20; n++) {
+        tags[`Tags.${n}.Key`] = `team.k_${n}-x`;
+        tags[`Tags.${n}.Value`] = n === 1 ? '' : 'v'.repeat(128);
+      }
+      const p = pop(server.endpoint, server.rootKey);
+      const a = (await p.request('CreateCertificateRequest', {
+        Domain: 'tags-ok.example.test',
+        ValidateType: 'DNS',
+        Email: contact.email,
+        Phone: contact.phone,
+        Username: contact.username,
+        ...tags,
+      })) as { OrderId: number | string };
+      assert.ok(Number(a.OrderId) > 0, JSON.stringify(a));
+      const b = (await p.request('CreateCertificateWithCsrRequest', {
+        Csr: makeCsr('tags-csr.example.test', 'ec').csr,
+        ValidateType: 'DNS',
+        Email: contact.email,
+        Phone: contact.phone,
+        Username: contact.username,
+        'Tags.1.Key': 'cost centre ' + 'k'.repeat(116),
+        'Tags.1.Value': 'ops',
+      })) as { OrderId: number | string };
+      assert.ok(Number(b.OrderId) > 0, JSON.stringify(b));
+    });
   });
 
   describe('state rules (OrderStateError 403)', () => {
