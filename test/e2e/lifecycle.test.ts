@@ -113,6 +113,7 @@ describe('certificate lifecycle (sandbox validation)', () => {
       }
       const done = await waitForType(c, orderId, 'certificate');
       assert.equal(done.privateKey, undefined);
+      assert.match(opensslVerify(rootPem, chainPem, pemBlocks(done.certificate!)[0]!), /OK/);
       assert.equal(await tlsHandshake(done.certificate!, key, rootPem, 'api.example.test'), true);
     }
   });
@@ -136,11 +137,13 @@ describe('certificate lifecycle (sandbox validation)', () => {
       )
     ).body!.orderId!;
     const w = await waitForType(client, wild, 'certificate');
+    assert.match(opensslVerify(rootPem, chainPem, pemBlocks(w.certificate!)[0]!), /OK/);
     assert.equal(
       await tlsHandshake(w.certificate!, w.privateKey!, rootPem, 'anything.wild.example.test'),
       true,
     );
     const m = await waitForType(client, multi, 'certificate');
+    assert.match(opensslVerify(rootPem, chainPem, pemBlocks(m.certificate!)[0]!), /OK/);
     // A paid code: the CA/Browser Forum maximum in force (200 days), counted as the Forum does (notAfter is
     // inside the period), not a second more.
     const leaf = new x509.X509Certificate(m.certificate!.split(/(?<=-----END CERTIFICATE-----)/)[0]!);
