@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
-import { cliJson } from '../helpers/cli.js';
+import { cli, cliJson } from '../helpers/cli.js';
 import pg from 'pg';
 import { knownDatabaseUrl, usingPostgres } from '../helpers/database.js';
 import { v1Params, v1Request, v3Request } from '../helpers/raw.js';
@@ -224,6 +224,27 @@ describe('DescribePackageState', () => {
     } finally {
       await off.stop();
     }
+  });
+
+  it('gives the admin CLI no starter-grant or log-level option, and no use for OPENCAS_STARTER_GRANT', async () => {
+    for (const args of [
+      ['admin', 'account', 'list', '--starter-grant', 'off'],
+      ['admin', '--starter-grant', 'geotrust-dv-1-starter:5', 'plan', 'list', '--account', 'root'],
+      ['admin', 'account', 'list', '--log-level', 'debug'],
+    ]) {
+      const r = cli(server.dataDir, args);
+      assert.equal(r.status, 1, `${args.join(' ')} should be refused`);
+      assert.match(r.stderr, /^error: unknown option '--(starter-grant|log-level)'\n$/);
+      assert.equal(r.stdout, '');
+    }
+    const help = cli(server.dataDir, ['admin', '--help']);
+    assert.doesNotMatch(help.stdout, /starter|log-level/);
+    // The server's setting, whatever it is, is not the CLI's business: it neither reads nor grants it.
+    const r = cli(server.dataDir, ['admin', 'account', 'list', '--json'], {
+      OPENCAS_STARTER_GRANT: 'not-a-spec',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok((JSON.parse(r.stdout) as Array<{ root: boolean }>).some((a) => a.root));
   });
 
   it('keeps AccessKey secrets and CA keys out of the data folder in plaintext', async () => {
