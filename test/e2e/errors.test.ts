@@ -4,7 +4,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ManualClock } from '../../src/clock.js';
 import { cli, cliJson } from '../helpers/cli.js';
 import { sdkError, type SdkError } from '../helpers/orders.js';
-import { isoNow, v1Params, v1Request, v3Request, type RawResponse } from '../helpers/raw.js';
+import { isoNow, rawPost, v1Params, v1Request, v3Request, type RawResponse } from '../helpers/raw.js';
 import { Models, pop, sdk, startTestServer, type Credentials, type TestServer } from '../helpers/server.js';
 
 /** An Alibaba error body: the five fields, the code and status, and a message naming `mentions`. */
@@ -279,6 +279,18 @@ describe('errors of the RPC front end', () => {
     assert.equal(((await badBody.json()) as { Code: string }).Code, 'InvalidParameter');
   });
 
+  it('InvalidParameter (400) for a form body over OPENCAS_BODY_LIMIT, chunked or not', async () => {
+    const big = 'ProductCode=' + 'x'.repeat(server.config.bodyLimit + 1);
+    for (const chunked of [false, true]) {
+      const r = await rawPost(ep, { 'content-type': 'application/x-www-form-urlencoded' }, big, chunked);
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.contentType, 'application/json;charset=utf-8');
+      assert.equal(r.json.Code, 'InvalidParameter');
+      assert.match(String(r.json.Message), /"\(request body\)".*larger than/);
+      assert.match(String(r.json.RequestId), /^[0-9A-F-]{36}$/);
+    }
+  });
+
   it('answers XML errors as <Error> with text/xml;charset=utf-8 when Format=XML', async () => {
     const r = await v1Request(
       ep,
@@ -366,6 +378,9 @@ describe('throttling', () => {
     assert.ok(rejected.length >= 2);
     for (const e of rejected)
       assert.deepEqual([e.name, e.code, e.statusCode], ['ThrottlingError', 'Throttling.User', 400]);
+    // Another action of the same account has its own budget.
+    const list = await client.listUserCertificateOrder(new Models.ListUserCertificateOrderRequest({}));
+    assert.equal(list.statusCode, 200);
     // Another account has its own budget.
     const acct = cliJson<{ uid: number }>(server.dataDir, ['account', 'create', '--name', 'other']);
     const key = cliJson<Credentials>(server.dataDir, ['key', 'create', '--account', String(acct.uid)]);
