@@ -542,6 +542,13 @@ describe('admin CLI errors', () => {
       ]);
       assert.equal(bad.stderr.trim().split('\n').length, 1);
       assert.match(bad.stderr, /unknown product code "nope"/);
+      // A malformed master key is a setting to fix, not an unexpected error.
+      const badKey = cli(server.dataDir, ['admin', 'account', 'list', '--master-key', 'abc']);
+      assert.notEqual(badKey.status, 0);
+      assert.equal(
+        badKey.stderr,
+        'opencas: OPENCAS_MASTER_KEY must be 32 bytes written as 64 hex digits or base64\n',
+      );
     } finally {
       await server.stop();
     }
