@@ -49,17 +49,16 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-const ADMIN_SETTINGS: Array<keyof Config> = [
-  'dataDir',
-  'databaseUrl',
-  'masterKey',
-  'starterGrant',
-  'logLevel',
-];
+/**
+ * The settings an admin command reads: where the data is and the key that opens it. The admin CLI logs
+ * nothing and never makes starter grants (the server makes them, at an account's first API call in a year),
+ * so it takes neither --log-level nor --starter-grant, and ignores OPENCAS_STARTER_GRANT.
+ */
+const ADMIN_SETTINGS: Array<keyof Config> = ['dataDir', 'databaseUrl', 'masterKey'];
 
 /** Runs an admin command against the same data as the server, then closes the store. */
 async function withServices(cmd: Command, fn: (s: Services) => Promise<void>): Promise<void> {
-  const config = loadConfig(flagsOf(cmd.optsWithGlobals()));
+  const config = loadConfig(flagsOf(cmd.optsWithGlobals()), { ...process.env, OPENCAS_STARTER_GRANT: 'off' });
   const s = await openServices(config);
   try {
     await fn(s);

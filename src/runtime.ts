@@ -27,7 +27,7 @@ import type { ValidationService } from './domain/context.js';
 export async function openServices(config: Config, clock: Clock = systemClock): Promise<Services> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const masterKey = config.masterKey
-    ? MasterKey.parse(config.masterKey)
+    ? parseMasterKey(config.masterKey)
     : MasterKey.loadOrCreateFile(config.dataDir);
   const store = await Store.open(config.databaseUrl);
   try {
@@ -50,6 +50,15 @@ export async function openServices(config: Config, clock: Clock = systemClock): 
   } catch (err) {
     await store.close();
     throw err;
+  }
+}
+
+/** A malformed OPENCAS_MASTER_KEY is a setting to correct, reported as such (not as an unexpected error). */
+function parseMasterKey(text: string): MasterKey {
+  try {
+    return MasterKey.parse(text);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
   }
 }
 

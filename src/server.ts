@@ -88,8 +88,9 @@ export function buildApp(services: Services): FastifyInstance {
           ? `the request line and headers exceed ${config.maxHeaderSize} bytes`
           : 'the request is not valid HTTP';
       const requestId = newRequestId();
+      // The catalogue's status for InvalidParameter (decisions.md 5), not Node's 431.
       const r = renderError('JSON', Errors.invalidParameter('(request)', why), requestId, config.hostId);
-      const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const status = r.status;
       socket.end(
         `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: ${r.contentType}\r\n` +
           `Content-Length: ${Buffer.byteLength(r.payload)}\r\nx-acs-request-id: ${requestId}\r\nConnection: close\r\n\r\n${r.payload}`,

@@ -4,7 +4,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ManualClock } from '../../src/clock.js';
 import { cli, cliJson } from '../helpers/cli.js';
 import { sdkError, type SdkError } from '../helpers/orders.js';
-import { isoNow, v1Params, v1Request, v3Request, type RawResponse } from '../helpers/raw.js';
+import { isoNow, rawPost, v1Params, v1Request, v3Request, type RawResponse } from '../helpers/raw.js';
 import { Models, pop, sdk, startTestServer, type Credentials, type TestServer } from '../helpers/server.js';
 
 /** An Alibaba error body: the five fields, the code and status, and a message naming `mentions`. */
@@ -279,6 +279,18 @@ describe('errors of the RPC front end', () => {
     assert.equal(((await badBody.json()) as { Code: string }).Code, 'InvalidParameter');
   });
 
+  it('InvalidParameter (400) for a form body over OPENCAS_BODY_LIMIT, chunked or not', async () => {
+    const big = 'ProductCode=' + 'x'.repeat(server.config.bodyLimit + 1);
+    for (const chunked of [false, true]) {
+      const r = await rawPost(ep, { 'content-type': 'application/x-www-form-urlencoded' }, big, chunked);
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.contentType, 'application/json;charset=utf-8');
+      assert.equal(r.json.Code, 'InvalidParameter');
+      assert.match(String(r.json.Message), /"\(request body\)".*larger than/);
+      assert.match(String(r.json.RequestId), /^[0-9A-F-]{36}$/);
+    }
+  });
+
   it('answers XML errors as <Error> with text/xml;charset=utf-8 when Format=XML', async () => {
     const r = await v1Request(
       ep,
@@ -293,9 +305,9 @@ describe('errors of the RPC front end', () => {
     assert.ok(doc.Error.RequestId && doc.Error.HostId && doc.Error.Recommend);
   });
 
-  it('answers an over-long request line with an Alibaba error body and a RequestId, not a bare 431', async () => {
+  it('answers an over-long request line with InvalidParameter (400) and a RequestId, not a bare 431', async () => {
     const r = await fetch(`http://${ep}/?Padding=${'x'.repeat(300 * 1024)}`);
-    assert.equal(r.status, 431);
+    assert.equal(r.status, 400);
     assert.equal(r.headers.get('content-type'), 'application/json;charset=utf-8');
     const body = (await r.json()) as Record<string, string>;
     assert.equal(body.Code, 'InvalidParameter');
@@ -366,6 +378,9 @@ describe('throttling', () => {
     assert.ok(rejected.length >= 2);
     for (const e of rejected)
       assert.deepEqual([e.name, e.code, e.statusCode], ['ThrottlingError', 'Throttling.User', 400]);
+    // Another action of the same account has its own budget.
+    const list = await client.listUserCertificateOrder(new Models.ListUserCertificateOrderRequest({}));
+    assert.equal(list.statusCode, 200);
     // Another account has its own budget.
     const acct = cliJson<{ uid: number }>(server.dataDir, ['account', 'create', '--name', 'other']);
     const key = cliJson<Credentials>(server.dataDir, ['key', 'create', '--account', String(acct.uid)]);
@@ -527,6 +542,13 @@ describe('admin CLI errors', () => {
       ]);
       assert.equal(bad.stderr.trim().split('\n').length, 1);
       assert.match(bad.stderr, /unknown product code "nope"/);
+      // A malformed master key is a setting to fix, not an unexpected error.
+      const badKey = cli(server.dataDir, ['admin', 'account', 'list', '--master-key', 'abc']);
+      assert.notEqual(badKey.status, 0);
+      assert.equal(
+        badKey.stderr,
+        'opencas: OPENCAS_MASTER_KEY must be 32 bytes written as 64 hex digits or base64\n',
+      );
     } finally {
       await server.stop();
     }

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
+import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
-import { cliJson } from '../helpers/cli.js';
+import { cli, cliJson } from '../helpers/cli.js';
 import pg from 'pg';
 import { knownDatabaseUrl, usingPostgres } from '../helpers/database.js';
-import { v1Params, v1Request, v3Request } from '../helpers/raw.js';
+import * as $dara from '@darabonba/typescript';
+import * as OpenApi from '@alicloud/openapi-core';
+import { isoNow, rawPost, v1Params, v1Request, v1Signature, v3Request } from '../helpers/raw.js';
+import { signAcs3Headers } from '../helpers/signing.js';
 import { Models, pop, sdk, startTestServer, type Credentials, type TestServer } from '../helpers/server.js';
 
 interface State {
@@ -208,6 +212,71 @@ describe('DescribePackageState', () => {
     assert.equal(viaPop.TotalCount, 12);
   });
 
+  it('reads parameters from chunked form bodies: the SDK generic callApi (both signings), pop-style and ACS3', async () => {
+    // The Tea SDK sends formData bodies chunked, without Content-Length (protocol.md 1.2, 1.3).
+    for (const signing of ['v3', 'v1'] as const) {
+      const r = await sdk(server.endpoint, server.rootKey, signing).callApi(
+        new OpenApi.$OpenApiUtil.Params({
+          action: 'DescribePackageState',
+          version: '2020-04-07',
+          protocol: 'HTTP',
+          pathname: '/',
+          method: 'POST',
+          authType: 'AK',
+          style: 'RPC',
+          reqBodyType: 'formData',
+          bodyType: 'json',
+        }),
+        new OpenApi.$OpenApiUtil.OpenApiRequest({
+          query: {},
+          body: { ProductCode: 'geotrust-dv-1-starter' },
+        }),
+        new $dara.RuntimeOptions({}),
+      );
+      assert.equal(r.statusCode, 200);
+      assert.equal((r.body as { TotalCount: number }).TotalCount, 12, signing);
+      assert.equal((r.body as { ProductCode: string }).ProductCode, 'geotrust-dv-1-starter');
+    }
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    // pop-core style: everything, Signature included, in a chunked body.
+    const p = v1Params(server.rootKey, 'DescribePackageState', { ProductCode: 'geotrust-dv-1-starter' });
+    const all = new URLSearchParams({
+      ...p,
+      Signature: v1Signature('POST', p, server.rootKey.accessKeySecret),
+    }).toString();
+    const popStyle = await rawPost(server.endpoint, form, all, true);
+    assert.equal(popStyle.status, 200, popStyle.text);
+    assert.equal(popStyle.json.TotalCount, 12);
+    // V1: the common parameters in the query, ProductCode in a chunked body; both are signed.
+    const { ProductCode, ...common } = p;
+    common.SignatureNonce = randomUUID();
+    const sig = v1Signature('POST', { ...common, ProductCode: ProductCode! }, server.rootKey.accessKeySecret);
+    const split = await rawPost(
+      server.endpoint,
+      form,
+      `ProductCode=${ProductCode}`,
+      true,
+      `/?${new URLSearchParams({ ...common, Signature: sig }).toString()}`,
+    );
+    assert.equal(split.status, 200, split.text);
+    assert.equal(split.json.TotalCount, 12);
+    // ACS3: a chunked body is hashed as the bytes received.
+    const body = 'ProductCode=geotrust-dv-1-starter';
+    const headers: Record<string, string> = {
+      host: server.endpoint,
+      'x-acs-action': 'DescribePackageState',
+      'x-acs-version': '2020-04-07',
+      'x-acs-date': isoNow(),
+      'x-acs-signature-nonce': randomUUID(),
+      'x-acs-content-sha256': createHash('sha256').update(body).digest('hex'),
+      'content-type': 'application/x-www-form-urlencoded',
+    };
+    signAcs3Headers(server.rootKey, headers, {});
+    const v3 = await rawPost(server.endpoint, headers, body, true);
+    assert.equal(v3.status, 200, v3.text);
+    assert.deepEqual([v3.json.TotalCount, v3.json.ProductCode], [12, 'geotrust-dv-1-starter']);
+  });
+
   it('leaves starter grants to the server: the admin CLI only reads plans', async () => {
     const off = await startTestServer({ flags: { starterGrant: 'off' } });
     try {
@@ -224,6 +293,27 @@ describe('DescribePackageState', () => {
     } finally {
       await off.stop();
     }
+  });
+
+  it('gives the admin CLI no starter-grant or log-level option, and no use for OPENCAS_STARTER_GRANT', async () => {
+    for (const args of [
+      ['admin', 'account', 'list', '--starter-grant', 'off'],
+      ['admin', '--starter-grant', 'geotrust-dv-1-starter:5', 'plan', 'list', '--account', 'root'],
+      ['admin', 'account', 'list', '--log-level', 'debug'],
+    ]) {
+      const r = cli(server.dataDir, args);
+      assert.equal(r.status, 1, `${args.join(' ')} should be refused`);
+      assert.match(r.stderr, /^error: unknown option '--(starter-grant|log-level)'\n$/);
+      assert.equal(r.stdout, '');
+    }
+    const help = cli(server.dataDir, ['admin', '--help']);
+    assert.doesNotMatch(help.stdout, /starter|log-level/);
+    // The server's setting, whatever it is, is not the CLI's business: it neither reads nor grants it.
+    const r = cli(server.dataDir, ['admin', 'account', 'list', '--json'], {
+      OPENCAS_STARTER_GRANT: 'not-a-spec',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok((JSON.parse(r.stdout) as Array<{ root: boolean }>).some((a) => a.root));
   });
 
   it('keeps AccessKey secrets and CA keys out of the data folder in plaintext', async () => {

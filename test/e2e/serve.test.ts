@@ -96,6 +96,11 @@ describe('opencas serve as a process', () => {
       const again = await spawnServer(env);
       assert.equal(await again.stop('SIGTERM'), 0);
       assert.equal(existsSync(path.join(dataDir, 'opencas.db.lock')), false, 'a clean stop removes the lock');
+      // Ctrl-C in a terminal (SIGINT) stops it as cleanly as SIGTERM.
+      const third = await spawnServer(env);
+      assert.equal(await third.stop('SIGINT'), 0);
+      assert.match(third.output(), /"signal":"SIGINT".*shutting down/);
+      assert.equal(existsSync(path.join(dataDir, 'opencas.db.lock')), false, 'SIGINT removes the lock too');
     } finally {
       await first.stop('SIGKILL').catch(() => undefined);
     }

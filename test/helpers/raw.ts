@@ -3,6 +3,7 @@
  * verifiers are checked against a second implementation (and so tests can send what no SDK would).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import http from 'node:http';
 import type { Credentials } from './server.js';
 import { canonicalQuery as sorted, enc, isoNow, signAcs3Headers, v1Params, v1Signature } from './signing.js';
 
@@ -25,6 +26,58 @@ async function send(url: string, init: RequestInit): Promise<RawResponse> {
     // XML or empty bodies are inspected through `text`.
   }
   return { status: res.status, contentType: res.headers.get('content-type') ?? '', text, json };
+}
+
+/**
+ * POSTs `body` to `/` with node:http, optionally as a chunked body without Content-Length (as the Tea SDK
+ * sends form bodies), in two writes.
+ */
+export function rawPost(
+  endpoint: string,
+  headers: Record<string, string>,
+  body: string,
+  chunked: boolean,
+  path = '/',
+): Promise<RawResponse> {
+  const [host, port] = endpoint.split(':');
+  const bytes = Buffer.from(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host,
+        port: Number(port),
+        method: 'POST',
+        path,
+        headers: {
+          ...headers,
+          ...(chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(bytes.length) }),
+        },
+      },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(parts).toString('utf8');
+          let json: Record<string, unknown> = {};
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            // XML or empty bodies are inspected through `text`.
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: res.headers['content-type'] ?? '',
+            text,
+            json,
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    const half = Math.floor(bytes.length / 2);
+    req.write(bytes.subarray(0, half));
+    req.end(bytes.subarray(half));
+  });
 }
 
 /** Sends a V1-signed GET (everything in the query) or POST (everything in a form body). */
