@@ -658,6 +658,49 @@ describe('ListUserCertificateOrder for CERT and UPLOAD', () => {
     assert.equal((await listCerts(pager, { status: 'ISSUED' })).totalCount, 45);
     await refused(listCerts(pager, { status: 'PAYED' }), 'InvalidParameter', 400, 'Status');
   });
+
+  it('matches Keyword against the InstanceId (any case), the CertIdentifier and any part of the CertId', async () => {
+    const id = ids[7]!;
+    const instanceId = (await detail(pager, id)).instanceId!;
+    const found = async (keyword: string, orderType = 'UPLOAD') =>
+      (await listCerts(pager, { keyword, orderType })).certificateOrderList!.map((c) => c.certificateId);
+    for (const keyword of [instanceId, instanceId.toUpperCase(), `${id}-cn-hangzhou`, String(id)]) {
+      assert.deepEqual(await found(keyword), [id], keyword);
+      assert.deepEqual(await found(keyword, 'CERT'), [id], `CERT ${keyword}`);
+    }
+    assert.ok((await found(String(id).slice(3, 12))).includes(id), 'a part of the CertId');
+    // An upload's id under the issued prefix, or another region's identifier, names nothing here.
+    assert.deepEqual(await found(instanceId.replace('cas-upload-', 'cas-cert-'), 'CERT'), []);
+    assert.deepEqual(await found(`${id}-ap-southeast-1`), []);
+    assert.deepEqual(await found(`${instanceId}x`), []);
+  });
+
+  it("matches an order's InstanceId to the certificate issued for it in CERT", async () => {
+    const { orderId, certId } = await issuedCertificate(client, 'kw-order.repo.example.test');
+    const order = (
+      await client.listUserCertificateOrder(
+        new Models.ListUserCertificateOrderRequest({ keyword: 'kw-order.repo.example.test' }),
+      )
+    ).body!.certificateOrderList!;
+    assert.deepEqual(
+      order.map((o) => o.orderId),
+      [orderId],
+    );
+    const certs = await listCerts(client, { orderType: 'CERT', keyword: order[0]!.instanceId });
+    assert.deepEqual(
+      certs.certificateOrderList!.map((c) => [c.certificateId, c.upload]),
+      [[certId, false]],
+    );
+    const issuedInstanceId = (await detail(client, certId)).instanceId!;
+    assert.match(issuedInstanceId, /^cas-cert-/);
+    assert.deepEqual(
+      (await listCerts(client, { orderType: 'CERT', keyword: issuedInstanceId })).certificateOrderList!.map(
+        (c) => c.certificateId,
+      ),
+      [certId],
+    );
+    assert.equal((await listCerts(client, { keyword: issuedInstanceId })).totalCount, 0, 'UPLOAD only');
+  });
 });
 
 describe('resource groups', () => {
