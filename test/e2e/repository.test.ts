@@ -659,6 +659,18 @@ describe('ListUserCertificateOrder for CERT and UPLOAD', () => {
     await refused(listCerts(pager, { status: 'PAYED' }), 'InvalidParameter', 400, 'Status');
   });
 
+  it('refuses a Keyword holding a NUL character as InvalidParameter (PostgreSQL refuses NUL in text)', async () => {
+    for (const orderType of ['CERT', 'UPLOAD', 'CPACK']) {
+      await refused(
+        listCerts(pager, { orderType, keyword: 'page\u0000' }),
+        'InvalidParameter',
+        400,
+        'Keyword',
+        /NUL/,
+      );
+    }
+  });
+
   it('matches Keyword against the InstanceId (any case), the CertIdentifier and any part of the CertId', async () => {
     const id = ids[7]!;
     const instanceId = (await detail(pager, id)).instanceId!;
