@@ -429,6 +429,31 @@ describe('UploadUserCertificate: names', () => {
     );
     await refused(upload(client, c.leaf.cert, c.leaf.key, 'x'.repeat(65)), 'InvalidParameter', 400, 'Name');
     await upload(client, c.leaf.cert, c.leaf.key, `${'y'.repeat(60)}${++seq}`.slice(0, 64));
+    for (const blank of ['   ', '\u00a0\u3000 ']) {
+      await refused(upload(client, c.leaf.cert, c.leaf.key, blank), 'InvalidParameter', 400, 'Name', /blank/);
+    }
+  });
+
+  it('counts a Unicode Name in characters, and returns it as it was given', async () => {
+    const c = makeChain('unicode-name.example.test');
+    // 64 astral characters are 128 UTF-16 units, and 64 characters.
+    const emoji = `${'\u{1F510}'.repeat(63)}${String.fromCodePoint(0x1f600 + (++seq % 64))}`;
+    const cjk = `证书-テスト-café-${++seq}`;
+    for (const name of [emoji, cjk]) {
+      const up = await upload(client, c.leaf.cert, c.leaf.key, name);
+      assert.equal((await detail(client, up.certId!)).name, name);
+      assert.deepEqual(
+        (await listCerts(client, { keyword: name })).certificateOrderList!.map((x) => x.certificateId),
+        [up.certId],
+      );
+    }
+    await refused(
+      upload(client, c.leaf.cert, c.leaf.key, '\u{1F510}'.repeat(65)),
+      'InvalidParameter',
+      400,
+      'Name',
+      /longer than 64/,
+    );
   });
 });
 
