@@ -893,3 +893,28 @@ describe('DeleteUserCertificate once an issued certificate has expired', () => {
     }
   });
 });
+
+describe('CertIdentifier takes the region from the configuration', () => {
+  it('is <CertId>-<OPENCAS_REGION_ID>, and Keyword and MoveResourceGroup take it', async () => {
+    const regional = await startTestServer({ flags: { regionId: 'ap-southeast-1' } });
+    try {
+      const c = sdk(regional.endpoint, regional.rootKey);
+      const chain = makeChain('region.example.test');
+      const { certId } = await upload(c, chain.leaf.cert, chain.leaf.key, 'regional');
+      const d = await detail(c, certId!, true);
+      assert.equal(d.certIdentifier, `${certId}-ap-southeast-1`);
+      const found = async (keyword: string) => (await listCerts(c, { keyword })).totalCount;
+      assert.deepEqual([await found(d.certIdentifier!), await found(`${certId}-cn-hangzhou`)], [1, 0]);
+      await c.moveResourceGroup(
+        new Models.MoveResourceGroupRequest({
+          resourceId: d.certIdentifier,
+          resourceGroupId: 'rg-regional',
+          resourceType: 'Certificate',
+        }),
+      );
+      assert.equal((await detail(c, certId!, true)).resourceGroupId, 'rg-regional');
+    } finally {
+      await regional.stop();
+    }
+  });
+});
