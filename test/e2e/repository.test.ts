@@ -532,6 +532,30 @@ describe('GetUserCertificateDetail', () => {
     assert.equal(filtered.key, undefined);
     assert.equal(filtered.sha2, d.sha2);
     assert.equal(filtered.certChain!.length, 3);
+
+    // The list row (api.md 4.10, "C" fields) shows the same values under its own names.
+    const row = (await listCerts(client, { keyword: name })).certificateOrderList!;
+    assert.equal(row.length, 1);
+    const shown = Object.entries({ ...row[0]! }).filter(([, v]) => v !== undefined);
+    assert.deepEqual(Object.fromEntries(shown), {
+      certificateId: d.id,
+      name,
+      instanceId: d.instanceId,
+      commonName: d.common,
+      sans: d.sans,
+      issuer: d.issuer,
+      orgName: d.orgName,
+      country: d.country,
+      province: d.province,
+      city: d.city,
+      startDate: d.startDate,
+      endDate: d.endDate,
+      expired: false,
+      upload: true,
+      fingerprint: d.fingerprint,
+      sha2: d.sha2,
+      serialNo: d.serialNo,
+    });
   });
 
   it('shows an issued certificate with its OrderId, BuyInAliyun and key', async () => {
