@@ -3,7 +3,7 @@ import { findProduct } from '../domain/products.js';
 import { splitNames } from '../domain/orders.js';
 import { Errors } from '../rpc/errors.js';
 import type { CertificateRow, OrderRow } from '../store/orders.js';
-import { orderInstanceId } from '../domain/certificates.js';
+import { keywordResourceIds, orderInstanceId } from '../domain/certificates.js';
 import { optionalEnum, optionalResourceGroupId, optionalString, pageBody, readPaging } from './params.js';
 import { certificateFields } from './repository.js';
 import type { Action } from './types.js';
@@ -117,6 +117,7 @@ export const ListUserCertificateOrder: Action = {
         uploadOnly: orderType === 'UPLOAD',
         status,
         keyword,
+        ...(keyword ? { keywordIds: keywordResourceIds(keyword, s.config.regionId) } : {}),
         resourceGroupId,
         now,
         willExpireMs,

@@ -14,6 +14,14 @@ export function optionalString(
   if (v === undefined || v === '') return undefined;
   const max = opts.maxLength ?? MAX_PARAMETER_LENGTH;
   if (v.length > max) throw Errors.invalidParameter(name, `it is longer than ${max} characters`);
+  // No text parameter holds NUL, and PostgreSQL refuses it in any text it is sent (a 500 otherwise).
+  if (v.includes('\u0000')) {
+    const what = v.length > 64 ? 'it' : `"${v}"`;
+    throw Errors.invalidParameter(
+      name,
+      `${what} holds a NUL character: send text in UTF-8, not UTF-16 or binary data`,
+    );
+  }
   return v;
 }
 

@@ -36,6 +36,27 @@ export function parseResourceId(
   return undefined;
 }
 
+/**
+ * The resources a ListUserCertificateOrder Keyword names in full (api.md 4.10: "bound domain or resource
+ * id"): a certificate's InstanceId (`cas-upload-…`, `cas-cert-…`, any case) or CertIdentifier, or an order's
+ * InstanceId (`cas-order-…`, for the certificate issued to it). Parts of the CertId are matched in the store.
+ */
+export function keywordResourceIds(
+  keyword: string,
+  regionId: string,
+): { certificateId?: number; source?: 'upload' | 'issued'; orderId?: number } {
+  const text = keyword.trim().toLowerCase();
+  const target = parseResourceId(text, regionId);
+  if (!target || target.kind === 'any') return {};
+  if (target.kind === 'order') return { orderId: target.id };
+  const source = text.startsWith('cas-upload-')
+    ? 'upload'
+    : text.startsWith('cas-cert-')
+      ? 'issued'
+      : undefined;
+  return { certificateId: target.id, ...(source ? { source } : {}) };
+}
+
 /** What a certificate row holds about the certificate itself, read from it (issued and uploaded alike). */
 export function certificateColumns(info: CertificateInfo) {
   return {

@@ -1,4 +1,4 @@
-import { sql, type SelectQueryBuilder } from 'kysely';
+import { sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Db } from './db.js';
 import { explain } from './explain.js';
 import type { CertificatesTable, Database } from './schema.js';
@@ -63,6 +63,12 @@ export interface RepositoryListFilter {
   /** ISSUED, WILLEXPIRED or EXPIRED; none lists the valid ones (ISSUED and WILLEXPIRED). */
   status?: string;
   keyword?: string;
+  /**
+   * What else the keyword names, resolved from it by the caller: the certificate whose InstanceId,
+   * CertIdentifier or CertId it is (of `source` only, for a `cas-upload-`/`cas-cert-` InstanceId), or the
+   * certificate of the order whose InstanceId it is.
+   */
+  keywordIds?: { certificateId?: number; source?: 'upload' | 'issued'; orderId?: number };
   resourceGroupId?: string;
   now: number;
   willExpireMs: number;
@@ -191,7 +197,20 @@ export class RepositoryStore {
     if (f.resourceGroupId !== undefined) q = q.where('resource_group_id', '=', f.resourceGroupId);
     const keyword = f.keyword;
     if (keyword) {
-      q = q.where((eb) => eb.or(['sans', 'common_name', 'name'].map((c) => containsText(c, keyword))));
+      const ids = f.keywordIds ?? {};
+      q = q.where((eb) => {
+        const any: Array<Expression<SqlBool>> = ['sans', 'common_name', 'name'].map((c) =>
+          containsText(c, keyword),
+        );
+        // Digits: any part of the CertId, as the order lists match any part of the OrderId.
+        if (/^\d+$/.test(keyword)) any.push(sql<boolean>`cast(id as text) like ${`%${keyword}%`}`);
+        if (ids.certificateId !== undefined) {
+          const byId = eb('id', '=', ids.certificateId);
+          any.push(ids.source ? eb.and([byId, eb('source', '=', ids.source)]) : byId);
+        }
+        if (ids.orderId !== undefined) any.push(eb('order_id', '=', ids.orderId));
+        return eb.or(any);
+      });
     }
     const valid = q.where('revoked_at', 'is', null);
     switch (f.status) {

@@ -375,6 +375,7 @@ describe('ListCsr', () => {
       [{ showSize: 101 }, 'ShowSize'],
       [{ currentPage: 0 }, 'CurrentPage'],
       [{ algorithm: 'DSA' }, 'Algorithm'],
+      [{ keyWord: 'list\u0000' }, 'KeyWord'],
     ] as const) {
       await refused(listCsr(c, req), 'InvalidParameter', 400, param);
     }
@@ -425,6 +426,13 @@ describe('ListContact', () => {
       'InvalidParameter',
       400,
       'ShowSize',
+    );
+    await refused(
+      c.listContact(new Models.ListContactRequest({ keyword: 'alice\u0000' })),
+      'InvalidParameter',
+      400,
+      'Keyword',
+      /NUL/,
     );
 
     // The package call fills what it is not given from the most recent contact (Alice now).

@@ -429,6 +429,31 @@ describe('UploadUserCertificate: names', () => {
     );
     await refused(upload(client, c.leaf.cert, c.leaf.key, 'x'.repeat(65)), 'InvalidParameter', 400, 'Name');
     await upload(client, c.leaf.cert, c.leaf.key, `${'y'.repeat(60)}${++seq}`.slice(0, 64));
+    for (const blank of ['   ', '\u00a0\u3000 ']) {
+      await refused(upload(client, c.leaf.cert, c.leaf.key, blank), 'InvalidParameter', 400, 'Name', /blank/);
+    }
+  });
+
+  it('counts a Unicode Name in characters, and returns it as it was given', async () => {
+    const c = makeChain('unicode-name.example.test');
+    // 64 astral characters are 128 UTF-16 units, and 64 characters.
+    const emoji = `${'\u{1F510}'.repeat(63)}${String.fromCodePoint(0x1f600 + (++seq % 64))}`;
+    const cjk = `证书-テスト-café-${++seq}`;
+    for (const name of [emoji, cjk]) {
+      const up = await upload(client, c.leaf.cert, c.leaf.key, name);
+      assert.equal((await detail(client, up.certId!)).name, name);
+      assert.deepEqual(
+        (await listCerts(client, { keyword: name })).certificateOrderList!.map((x) => x.certificateId),
+        [up.certId],
+      );
+    }
+    await refused(
+      upload(client, c.leaf.cert, c.leaf.key, '\u{1F510}'.repeat(65)),
+      'InvalidParameter',
+      400,
+      'Name',
+      /longer than 64/,
+    );
   });
 });
 
@@ -507,6 +532,30 @@ describe('GetUserCertificateDetail', () => {
     assert.equal(filtered.key, undefined);
     assert.equal(filtered.sha2, d.sha2);
     assert.equal(filtered.certChain!.length, 3);
+
+    // The list row (api.md 4.10, "C" fields) shows the same values under its own names.
+    const row = (await listCerts(client, { keyword: name })).certificateOrderList!;
+    assert.equal(row.length, 1);
+    const shown = Object.entries({ ...row[0]! }).filter(([, v]) => v !== undefined);
+    assert.deepEqual(Object.fromEntries(shown), {
+      certificateId: d.id,
+      name,
+      instanceId: d.instanceId,
+      commonName: d.common,
+      sans: d.sans,
+      issuer: d.issuer,
+      orgName: d.orgName,
+      country: d.country,
+      province: d.province,
+      city: d.city,
+      startDate: d.startDate,
+      endDate: d.endDate,
+      expired: false,
+      upload: true,
+      fingerprint: d.fingerprint,
+      sha2: d.sha2,
+      serialNo: d.serialNo,
+    });
   });
 
   it('shows an issued certificate with its OrderId, BuyInAliyun and key', async () => {
@@ -657,6 +706,61 @@ describe('ListUserCertificateOrder for CERT and UPLOAD', () => {
     assert.equal((await listCerts(pager, { status: 'EXPIRED' })).totalCount, 0);
     assert.equal((await listCerts(pager, { status: 'ISSUED' })).totalCount, 45);
     await refused(listCerts(pager, { status: 'PAYED' }), 'InvalidParameter', 400, 'Status');
+  });
+
+  it('refuses a Keyword holding a NUL character as InvalidParameter (PostgreSQL refuses NUL in text)', async () => {
+    for (const orderType of ['CERT', 'UPLOAD', 'CPACK']) {
+      await refused(
+        listCerts(pager, { orderType, keyword: 'page\u0000' }),
+        'InvalidParameter',
+        400,
+        'Keyword',
+        /NUL/,
+      );
+    }
+  });
+
+  it('matches Keyword against the InstanceId (any case), the CertIdentifier and any part of the CertId', async () => {
+    const id = ids[7]!;
+    const instanceId = (await detail(pager, id)).instanceId!;
+    const found = async (keyword: string, orderType = 'UPLOAD') =>
+      (await listCerts(pager, { keyword, orderType })).certificateOrderList!.map((c) => c.certificateId);
+    for (const keyword of [instanceId, instanceId.toUpperCase(), `${id}-cn-hangzhou`, String(id)]) {
+      assert.deepEqual(await found(keyword), [id], keyword);
+      assert.deepEqual(await found(keyword, 'CERT'), [id], `CERT ${keyword}`);
+    }
+    assert.ok((await found(String(id).slice(3, 12))).includes(id), 'a part of the CertId');
+    // An upload's id under the issued prefix, or another region's identifier, names nothing here.
+    assert.deepEqual(await found(instanceId.replace('cas-upload-', 'cas-cert-'), 'CERT'), []);
+    assert.deepEqual(await found(`${id}-ap-southeast-1`), []);
+    assert.deepEqual(await found(`${instanceId}x`), []);
+  });
+
+  it("matches an order's InstanceId to the certificate issued for it in CERT", async () => {
+    const { orderId, certId } = await issuedCertificate(client, 'kw-order.repo.example.test');
+    const order = (
+      await client.listUserCertificateOrder(
+        new Models.ListUserCertificateOrderRequest({ keyword: 'kw-order.repo.example.test' }),
+      )
+    ).body!.certificateOrderList!;
+    assert.deepEqual(
+      order.map((o) => o.orderId),
+      [orderId],
+    );
+    const certs = await listCerts(client, { orderType: 'CERT', keyword: order[0]!.instanceId });
+    assert.deepEqual(
+      certs.certificateOrderList!.map((c) => [c.certificateId, c.upload]),
+      [[certId, false]],
+    );
+    const issuedInstanceId = (await detail(client, certId)).instanceId!;
+    assert.match(issuedInstanceId, /^cas-cert-/);
+    assert.deepEqual(
+      (await listCerts(client, { orderType: 'CERT', keyword: issuedInstanceId })).certificateOrderList!.map(
+        (c) => c.certificateId,
+      ),
+      [certId],
+    );
+    assert.equal((await listCerts(client, { keyword: issuedInstanceId })).totalCount, 0, 'UPLOAD only');
   });
 });
 
@@ -810,6 +914,31 @@ describe('DeleteUserCertificate once an issued certificate has expired', () => {
       assert.deepEqual([gone.status, gone.json.Code], [404, 'NotFoundCertificate']);
     } finally {
       await moved.stop();
+    }
+  });
+});
+
+describe('CertIdentifier takes the region from the configuration', () => {
+  it('is <CertId>-<OPENCAS_REGION_ID>, and Keyword and MoveResourceGroup take it', async () => {
+    const regional = await startTestServer({ flags: { regionId: 'ap-southeast-1' } });
+    try {
+      const c = sdk(regional.endpoint, regional.rootKey);
+      const chain = makeChain('region.example.test');
+      const { certId } = await upload(c, chain.leaf.cert, chain.leaf.key, 'regional');
+      const d = await detail(c, certId!, true);
+      assert.equal(d.certIdentifier, `${certId}-ap-southeast-1`);
+      const found = async (keyword: string) => (await listCerts(c, { keyword })).totalCount;
+      assert.deepEqual([await found(d.certIdentifier!), await found(`${certId}-cn-hangzhou`)], [1, 0]);
+      await c.moveResourceGroup(
+        new Models.MoveResourceGroupRequest({
+          resourceId: d.certIdentifier,
+          resourceGroupId: 'rg-regional',
+          resourceType: 'Certificate',
+        }),
+      );
+      assert.equal((await detail(c, certId!, true)).resourceGroupId, 'rg-regional');
+    } finally {
+      await regional.stop();
     }
   });
 });
