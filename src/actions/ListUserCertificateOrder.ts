@@ -89,6 +89,12 @@ export function certificateEntry(c: CertificateRow, now: number) {
   };
 }
 
+/** A plan (BUY row) matches a Keyword by part of its ProductCode or id, or by its whole InstanceId. */
+function planMatches(p: { id: number; productCode: string }, keyword: string): boolean {
+  const k = keyword.trim().toLowerCase();
+  return p.productCode.includes(k) || String(p.id).includes(k) || k === `cas-pack-${base36(p.id)}`;
+}
+
 /** api.md 4.10: application orders (CPACK), plan purchases (BUY), certificates (CERT) or uploads (UPLOAD). */
 export const ListUserCertificateOrder: Action = {
   name: 'ListUserCertificateOrder',
@@ -137,7 +143,7 @@ export const ListUserCertificateOrder: Action = {
           ? await listPlans(s, ctx.accountUid, { ensureStarter: true })
           : [];
       const plans = all
-        .filter((p) => !keyword || p.productCode.includes(keyword) || String(p.id).includes(keyword))
+        .filter((p) => !keyword || planMatches(p, keyword))
         .sort((a, b) => b.startsAt - a.startsAt || b.id - a.id);
       const rows = plans.slice(offset, offset + showSize).map((p) => {
         const product = findProduct(p.productCode)!;
@@ -160,7 +166,20 @@ export const ListUserCertificateOrder: Action = {
       });
       return page(plans.length, rows);
     }
-    const filter = { accountUid: ctx.accountUid, status, keyword, resourceGroupId, now, willExpireMs };
+    const named = keyword ? keywordResourceIds(keyword, s.config.regionId) : {};
+    const filter = {
+      accountUid: ctx.accountUid,
+      status,
+      keyword,
+      // An uploaded certificate has no order; an issued one's InstanceId or CertIdentifier finds its order.
+      keywordIds: {
+        orderId: named.orderId,
+        certificateId: named.source === 'upload' ? undefined : named.certificateId,
+      },
+      resourceGroupId,
+      now,
+      willExpireMs,
+    };
     const r = await s.store.orders.list({ ...filter, offset, limit: showSize });
     return page(
       r.total,

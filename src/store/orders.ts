@@ -20,6 +20,11 @@ export interface OrderListFilter {
   /** API list status, upper case (decisions.md 11). */
   status?: string;
   keyword?: string;
+  /**
+   * What a Keyword names in full, matched as well as the text: an order by its InstanceId (`cas-order-…`), or
+   * the order of an issued certificate by the certificate's InstanceId or CertIdentifier.
+   */
+  keywordIds?: { orderId?: number; certificateId?: number };
   resourceGroupId?: string;
   now: number;
   willExpireMs: number;
@@ -396,6 +401,10 @@ export class OrderStore {
         eb.or([
           eb('orders.names', 'like', sql<string>`${like} escape '\\'`),
           eb(sql<string>`cast(orders.id as text)`, 'like', sql<string>`${like} escape '\\'`),
+          ...(f.keywordIds?.orderId === undefined ? [] : [eb('orders.id', '=', f.keywordIds.orderId)]),
+          ...(f.keywordIds?.certificateId === undefined
+            ? []
+            : [eb('orders.certificate_id', '=', f.keywordIds.certificateId)]),
         ]),
       );
     }

@@ -174,6 +174,23 @@ describe('certificate lifecycle (sandbox validation)', () => {
       upper.certificateOrderList!.map((o) => o.orderId),
       [multi],
     );
+    // A whole InstanceId is a resource id (api.md 4.10): the order's own, in any case, or its certificate's.
+    const cpack = async (keyword: string) =>
+      (
+        await client.listUserCertificateOrder(new Models.ListUserCertificateOrderRequest({ keyword }))
+      ).body!.certificateOrderList!.map((o) => o.orderId);
+    assert.match(entry.instanceId!, /^cas-order-[0-9a-z]+$/);
+    assert.deepEqual(await cpack(entry.instanceId!.toUpperCase()), [multi]);
+    const cert = (
+      await client.listUserCertificateOrder(
+        new Models.ListUserCertificateOrderRequest({ orderType: 'CERT', keyword: 'b.example.test' }),
+      )
+    ).body!.certificateOrderList!;
+    assert.equal(cert.length, 1);
+    assert.match(cert[0]!.instanceId!, /^cas-cert-[0-9a-z]+$/);
+    assert.deepEqual(await cpack(cert[0]!.instanceId!), [multi]);
+    assert.deepEqual(await cpack(`${cert[0]!.certificateId}-cn-hangzhou`), [multi]);
+    assert.deepEqual(await cpack(`${entry.instanceId!}0`), []);
   });
 
   it('cancel keeps the unit until delete gives it back; delete then forgets the order', async () => {
