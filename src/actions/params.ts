@@ -16,10 +16,10 @@ export function optionalString(
   if (v.length > max) throw Errors.invalidParameter(name, `it is longer than ${max} characters`);
   // No text parameter holds NUL, and PostgreSQL refuses it in any text it is sent (a 500 otherwise).
   if (v.includes('\u0000')) {
-    const what = v.length > 64 ? 'it' : `"${v}"`;
+    // The value is not echoed: its NUL would only be replaced in the message.
     throw Errors.invalidParameter(
       name,
-      `${what} holds a NUL character: send text in UTF-8, not UTF-16 or binary data`,
+      'it holds a NUL character: send text in UTF-8, not UTF-16 or binary data',
     );
   }
   return v;
