@@ -44,6 +44,8 @@ export async function startServer(config: Config, clock?: Clock): Promise<Runnin
       app!.log.error({ err, orderId }, 'order work failed'),
     );
     worker.start();
+    // The key pool tops up the kinds it holds to their size, in the background (key threads, low priority).
+    services.keys.start();
     // Recent nonces back in memory (SQLite) before the first request, which would otherwise wait for them.
     services.store.nonces.load();
     await app.listen({ host: config.host, port: config.port });

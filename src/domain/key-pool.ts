@@ -31,6 +31,8 @@ const DEFAULT_SIZES: Record<KeyAlgorithm, number> = { RSA: 2048, EC: 256 };
  * - After a take, a kind below half its size is refilled to its size in the background, one key per thread
  *   at a time; each round counts the table again, so several servers filling together overshoot by at most
  *   a round each.
+ * - A kind once pooled is recorded in the database; at every start (start()) each recorded kind is filled
+ *   to its size in the background, so a restart after a burst does not wait for the next take to refill.
  */
 /** take() after close(): the server is shutting down, so no new key is made (the order is retried later). */
 export class KeyPoolClosed extends Error {
@@ -48,6 +50,8 @@ export const KEY_TAKES_AT_ONCE = 4;
 export class KeyPool {
   private readonly threads: KeyThreads;
   private readonly filling = new Map<string, Promise<void>>();
+  /** Kinds this process has recorded as pooled (markKind runs once per kind). */
+  private readonly marked = new Set<string>();
   private closed = false;
   /** Where refill and claim failures are reported (the server's log); they never reach a request. */
   onError: (err: unknown) => void = () => undefined;
@@ -90,11 +94,35 @@ export class KeyPool {
     return { privateKeyPem: pem, privateKey, publicKey: createPublicKey(privateKey) };
   }
 
-  /** Starts a background refill of a kind when it is below half its size (nothing when one is running). */
-  refill(algorithm: KeyAlgorithm, bits: number): void {
+  /**
+   * At server start: fills every kind pooled on this database before (by this server or another) to its
+   * size, in the background on the key threads. A database that never pooled a key gets none.
+   */
+  start(): void {
+    if (this.options.size <= 0 || this.closed) return;
+    const run = this.store.keyPool
+      .kinds()
+      .then((kinds) => {
+        for (const { algorithm, size } of kinds) {
+          if (algorithm === 'RSA' && this.pooled(algorithm, size))
+            this.refill(algorithm, size, this.options.size);
+        }
+      })
+      .catch((err: unknown) => {
+        if (!this.closed) this.onError(err);
+      })
+      .finally(() => this.filling.delete('start'));
+    this.filling.set('start', run);
+  }
+
+  /**
+   * Starts a background refill of a kind when it holds fewer than `lowWater` keys (by default below half
+   * its size); nothing when one is running.
+   */
+  refill(algorithm: KeyAlgorithm, bits: number, lowWater = Math.ceil(this.options.size / 2)): void {
     const kind = `${algorithm}-${bits}`;
     if (this.filling.has(kind) || this.closed) return;
-    const run = this.fill(algorithm, bits, Math.ceil(this.options.size / 2))
+    const run = this.fill(algorithm, bits, lowWater)
       .catch((err: unknown) => {
         if (!(err instanceof KeyThreadsClosed) && !this.closed) this.onError(err);
       })
@@ -108,6 +136,10 @@ export class KeyPool {
    */
   async fill(algorithm: KeyAlgorithm, bits: number, lowWater = this.options.size): Promise<void> {
     if (!this.pooled(algorithm, bits)) return;
+    if (!this.marked.has(`${algorithm}-${bits}`)) {
+      await this.store.keyPool.markKind(algorithm, bits);
+      this.marked.add(`${algorithm}-${bits}`);
+    }
     if ((await this.store.keyPool.count(algorithm, bits)) >= lowWater) return;
     while (!this.closed) {
       const missing = this.options.size - (await this.store.keyPool.count(algorithm, bits));

@@ -12,6 +12,7 @@ import { ContactStore } from './contacts.js';
 import { CsrStore } from './csrs.js';
 import { RepositoryStore } from './repository.js';
 import { KeyPoolStore } from './key-pool.js';
+import { LATEST_MIGRATION } from './migrations/index.js';
 
 /** The storage authority: the only code that speaks SQL. */
 export class Store {
@@ -52,11 +53,16 @@ export class Store {
     return new Store(conn);
   }
 
-  /** True when the database answers (for /readyz). */
+  /**
+   * True when the database answers and holds this build's migrations (for /readyz): a database restored
+   * from before the newest migration, or emptied under the server, is not ready.
+   */
   async ping(): Promise<boolean> {
     try {
-      await sql`select 1`.execute(this.conn.db);
-      return true;
+      const r = await sql`select 1 from kysely_migration where name = ${LATEST_MIGRATION}`.execute(
+        this.conn.db,
+      );
+      return r.rows.length === 1;
     } catch {
       return false;
     }

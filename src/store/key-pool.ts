@@ -5,6 +5,8 @@ export interface PooledKeyRow {
   key_sealed: string;
 }
 
+const KIND_PREFIX = 'key_pool_kind:';
+
 /** The key pool table: keys made ahead of demand, sealed; a claim removes the key in the same statement. */
 export class KeyPoolStore {
   constructor(
@@ -47,6 +49,34 @@ export class KeyPoolStore {
       .where('size', '=', size)
       .executeTakeFirst();
     return Number(r?.n ?? 0);
+  }
+
+  /**
+   * Records that a kind is pooled (a meta row `key_pool_kind:<algorithm>-<size>`), so that every later start
+   * fills it, even when none of its keys is left in the table.
+   */
+  async markKind(algorithm: string, size: number): Promise<void> {
+    await this.db
+      .insertInto('meta')
+      .values({ key: `${KIND_PREFIX}${algorithm}-${size}`, value: '1' })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+  }
+
+  /** The kinds ever pooled on this database: those recorded by markKind and those with keys waiting. */
+  async kinds(): Promise<Array<{ algorithm: string; size: number }>> {
+    const marked = await this.db
+      .selectFrom('meta')
+      .select('key')
+      .where('key', 'like', `${KIND_PREFIX}%`)
+      .execute();
+    const found = new Map<string, { algorithm: string; size: number }>();
+    for (const { key } of marked) {
+      const m = /^([A-Za-z]+)-(\d+)$/.exec(key.slice(KIND_PREFIX.length));
+      if (m) found.set(`${m[1]}-${m[2]}`, { algorithm: m[1]!, size: Number(m[2]) });
+    }
+    for (const r of await this.counts()) found.set(`${r.algorithm}-${r.size}`, r);
+    return [...found.values()];
   }
 
   /** Keys waiting, by kind (for /metrics). */

@@ -44,9 +44,29 @@ describe('three servers on one PostgreSQL database', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('serves one CA from every server', async () => {
-    const roots = await Promise.all(servers.map(async (s) => (await fetch(`${s.url}/ca/chain.pem`)).text()));
-    assert.equal(new Set(roots).size, 1);
+  it('serves one CA from every server, kept sealed in the database; a later server makes no other', async () => {
+    const chains = await Promise.all(servers.map(async (s) => (await fetch(`${s.url}/ca/chain.pem`)).text()));
+    assert.equal(new Set(chains).size, 1);
+    const pg = (await import('pg')).default;
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ value: string }>("select value from meta where key = 'embedded_ca'");
+      assert.equal(rows.length, 1);
+      const ca = JSON.parse(rows[0]!.value) as Record<string, string>;
+      assert.ok(!rows[0]!.value.includes('PRIVATE KEY'), 'a CA key is stored in clear');
+      assert.match(ca['rootKeySealed']!, /^v1:/);
+      assert.match(ca['intermediateKeySealed']!, /^v1:/);
+    } finally {
+      await db.end();
+    }
+    // Started on the initialised database with a data folder of its own: it signs with the same CA.
+    const later = await start(tempDir('opencas-c4-'));
+    try {
+      assert.equal(await (await fetch(`${later.url}/ca/chain.pem`)).text(), chains[0]);
+    } finally {
+      await later.stop('SIGKILL');
+    }
   });
 
   it('gives exactly 20 orders to 60 concurrent applications against 20 units, and counters equal a recount', async () => {
@@ -128,6 +148,7 @@ describe('three servers on one PostgreSQL database', () => {
       ),
     );
     await servers[0]!.stop('SIGKILL');
+    const killedAt = Date.now();
     const survivors = clients.slice(1);
     // A lease held by the dead server runs out after 30 s; the others then finish its work.
     for (const id of ids) await waitForType(survivors[id % 2]!, id, 'certificate', 60_000);
@@ -143,6 +164,22 @@ describe('three servers on one PostgreSQL database', () => {
       used: 30,
       issued: 30,
     });
+    // The dead server held claimed work: some order was finished only once its lease (30 s) had run out.
+    const pg = (await import('pg')).default;
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ last: string }>(
+        'select max(issued_at) as last from orders where id = any($1::bigint[])',
+        [ids.map(String)],
+      );
+      assert.ok(
+        Number(rows[0]!.last) >= killedAt + 20_000,
+        `every order was issued within ${Number(rows[0]!.last) - killedAt} ms of the kill: no lease was taken over`,
+      );
+    } finally {
+      await db.end();
+    }
     for (const id of ids.slice(0, 5)) {
       const shown = cliJson<{ history: Array<{ kind: string }> }>(dirs[1]!, ['order', 'show', String(id)], {
         OPENCAS_DATABASE_URL: url,
@@ -208,9 +245,24 @@ describe('readiness follows the database', () => {
   });
 });
 
+/** The Redis test needs a Redis server (.ci/run starts one): say so instead of failing on counts. */
+async function assertRedisAnswers(url: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await client.connect();
+    assert.equal(await client.ping(), 'PONG');
+  } catch (err) {
+    assert.fail(`no Redis answers at ${url} (.ci/run starts one): ${(err as Error).message}`);
+  } finally {
+    client.disconnect();
+  }
+}
+
 describe('rate limits shared by a cluster', () => {
   for (const backend of ['postgres', 'redis'] as const) {
     it(`counts one budget across three servers (${backend})`, async () => {
+      if (backend === 'redis') await assertRedisAnswers('redis://127.0.0.1:6379');
       const dirs = [tempDir('opencas-t1-'), tempDir('opencas-t2-'), tempDir('opencas-t3-')];
       const url = (await databaseUrlFor(dirs[0]!))!;
       const servers = await Promise.all(
@@ -227,6 +279,7 @@ describe('rate limits shared by a cluster', () => {
         ),
       );
       try {
+        for (const s of servers) assert.match(s.output(), new RegExp(`"rateLimits":"${backend}"`));
         // One call per server opens its connections; the one-second budget has renewed by the burst.
         const clients = servers.map((s) => sdk(s.endpoint, key));
         for (const c of clients) await c.describePackageState(new Models.DescribePackageStateRequest({}));

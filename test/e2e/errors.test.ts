@@ -467,7 +467,8 @@ describe('unexpected failures', () => {
       assert.deepEqual([e.name, e.code, e.statusCode], ['ServerError', 'InternalError', 500]);
       assert.doesNotMatch(JSON.stringify(e.data), /at .*\.ts|sqlite|SELECT/i);
     } finally {
-      await server.app.close();
+      // Everything else still stops, and the data folder (and schema) go, with the store already closed.
+      await server.stop();
     }
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Kysely } from 'kysely';
 import { contact, waitForType } from '../helpers/orders.js';
 import { Models, sdk, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -35,6 +36,25 @@ describe('health and metrics', () => {
     const r = await fetch(`${server.url}/readyz`);
     assert.equal(r.status, 200);
     assert.deepEqual(await r.json(), { status: 'ready' });
+  });
+
+  it('answers /readyz 503 while the database lacks the newest migration, 200 once it is there', async () => {
+    const { LATEST_MIGRATION } = await import('../../src/store/migrations/index.js');
+    // Kysely's own bookkeeping table, which the store's schema type leaves out.
+    const db = server.services.store.conn.db as unknown as Kysely<{
+      kysely_migration: { name: string; timestamp: string };
+    }>;
+    const latest = db.selectFrom('kysely_migration').selectAll().where('name', '=', LATEST_MIGRATION);
+    const row = await latest.executeTakeFirstOrThrow();
+    // As a database restored from before that migration would be.
+    await db.deleteFrom('kysely_migration').where('name', '=', LATEST_MIGRATION).execute();
+    try {
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 503);
+      assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+    } finally {
+      await db.insertInto('kysely_migration').values(row).execute();
+    }
+    assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
   });
 
   it('exposes Prometheus metrics whose counters move with the requests made', async () => {

@@ -243,3 +243,44 @@ describe('key pool at shutdown', () => {
     await server.stop();
   });
 });
+
+describe('key pool at start-up', () => {
+  const dataDir = tempDir('opencas-pool-start-');
+  const start = () => startTestServer({ dataDir, flags: { ...POOL_FLAGS, keyPoolSize: '4' } });
+  after(async () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    await dropDatabaseFor(dataDir);
+  });
+
+  it('fills the kinds it pooled before to their size, and makes none for a database that never pooled', async () => {
+    const first = await start();
+    try {
+      await first.services.keys.idle();
+      assert.equal((await poolRows(first)).length, 0, 'nothing is made before a kind is first used');
+      await first.services.keys.fill('RSA', 2048);
+      // One out of four: still above half, so no refill after the take.
+      await first.services.keys.take('RSA', 2048);
+      await first.services.keys.idle();
+      assert.equal((await poolRows(first)).length, 3);
+    } finally {
+      await first.stop();
+    }
+    const second = await start();
+    try {
+      await second.services.keys.idle();
+      assert.equal((await poolRows(second)).length, 4, 'topped up at start, without a take');
+      // Even a pool left empty is filled at the next start: the kind is remembered.
+      await second.services.store.conn.db.deleteFrom('key_pool').execute();
+    } finally {
+      await second.stop();
+    }
+    const third = await start();
+    try {
+      await third.services.keys.idle();
+      assert.equal((await poolRows(third)).length, 4);
+      assert.deepEqual(await takes(third), { hit: 0, miss: 0 });
+    } finally {
+      await third.stop();
+    }
+  });
+});

@@ -5,12 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { leftovers } from './leftovers.js';
 
 export const usingPostgres = process.env['OPENCAS_TEST_STORE'] === 'postgres';
 const baseUrl = process.env['OPENCAS_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** The database URL of each data folder's server, so the CLI and restarts find the same data. */
-const byDataDir = new Map<string, { url: string; schema: string }>();
+const byDataDir = new Map<string, { url: string; schema: string; forget: () => void }>();
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: baseUrl });
@@ -31,7 +32,9 @@ export async function databaseUrlFor(dataDir: string): Promise<string | undefine
   await admin((c) => c.query(`create schema ${schema}`));
   const url = new URL(baseUrl);
   url.searchParams.set('options', `-c search_path=${schema}`);
-  byDataDir.set(dataDir, { url: url.toString(), schema });
+  // Dropped by dropDatabaseFor, or at the end of the test file when a test never got that far.
+  const forget = leftovers.schema(() => dropDatabaseFor(dataDir));
+  byDataDir.set(dataDir, { url: url.toString(), schema, forget });
   return url.toString();
 }
 
@@ -44,5 +47,6 @@ export async function dropDatabaseFor(dataDir: string): Promise<void> {
   const known = byDataDir.get(dataDir);
   if (!known) return;
   byDataDir.delete(dataDir);
+  known.forget();
   await admin((c) => c.query(`drop schema if exists ${known.schema} cascade`));
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { BIN, REPO } from './cli.js';
 import { databaseUrlFor } from './database.js';
+import { leftovers } from './leftovers.js';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -32,6 +33,12 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Killed at the end of the test file if the test never stops it (it would keep the file running).
+  const forget = leftovers.process(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    return exited;
+  });
+  void exited.then(forget);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
     const onData = (chunk: Buffer) => {

@@ -8,6 +8,7 @@ import type { Clock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/serve.js';
 import { databaseUrlFor, dropDatabaseFor } from './database.js';
+import { leftovers } from './leftovers.js';
 
 export interface Credentials {
   accessKeyId: string;
@@ -28,8 +29,11 @@ export const ROOT_KEY: Credentials = {
   accessKeySecret: 'test-root-secret-0123456789abcdef',
 };
 
+/** A fresh temporary folder; removed at the end of the test file at the latest (leftovers.ts). */
 export function tempDir(prefix = 'opencas-test-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  leftovers.dir(dir);
+  return dir;
 }
 
 /** Starts a real server on an ephemeral port with its own data folder. */
