@@ -326,7 +326,7 @@ describe('errors of the RPC front end', () => {
     const r = await v1Request(
       ep,
       root,
-      v1Params(root, 'DescribePackageState', { Format: 'XML', ProductCode: 'a\u0001b\u0000' }),
+      v1Params(root, 'DescribePackageState', { Format: 'XML', ProductCode: 'a\u0001b\u001f' }),
     );
     assert.equal(r.status, 400);
     assert.equal(XMLValidator.validate(r.text), true);
