@@ -50,15 +50,39 @@ function fail(message: string): never {
 }
 
 /**
- * The settings an admin command reads: where the data is and the key that opens it. The admin CLI logs
- * nothing and never makes starter grants (the server makes them, at an account's first API call in a year),
- * so it takes neither --log-level nor --starter-grant, and ignores OPENCAS_STARTER_GRANT.
+ * The settings an admin command takes as flags: where the data is and the key that opens it. The admin CLI
+ * logs nothing and never makes starter grants (the server makes them, at an account's first API call in a
+ * year), so it takes neither --log-level nor --starter-grant.
  */
 const ADMIN_SETTINGS: Array<keyof Config> = ['dataDir', 'databaseUrl', 'masterKey'];
 
+/**
+ * The settings an admin command reads from the environment: the flags' own, and what an operator's approval
+ * needs to issue as the server would (the CA loaded from files, the region and the expiry window). The other
+ * OPENCAS_* variables are the server's: left unread, so a value meant for it cannot fail an admin command.
+ */
+const ADMIN_ENV: Array<keyof Config> = [
+  ...ADMIN_SETTINGS,
+  'caAlgorithm',
+  'caName',
+  'caCertFile',
+  'caKeyFile',
+  'caRootFile',
+  'regionId',
+  'willExpireMs',
+];
+
+function adminEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const read = new Set(SETTINGS.filter((x) => ADMIN_ENV.includes(x.key)).map((x) => x.env));
+  return {
+    ...Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('OPENCAS_') || read.has(k))),
+    OPENCAS_STARTER_GRANT: 'off',
+  };
+}
+
 /** Runs an admin command against the same data as the server, then closes the store. */
 async function withServices(cmd: Command, fn: (s: Services) => Promise<void>): Promise<void> {
-  const config = loadConfig(flagsOf(cmd.optsWithGlobals()), { ...process.env, OPENCAS_STARTER_GRANT: 'off' });
+  const config = loadConfig(flagsOf(cmd.optsWithGlobals()), adminEnv(process.env));
   const s = await openServices(config);
   try {
     await fn(s);

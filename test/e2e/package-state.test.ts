@@ -295,7 +295,7 @@ describe('DescribePackageState', () => {
     }
   });
 
-  it('gives the admin CLI no starter-grant or log-level option, and no use for OPENCAS_STARTER_GRANT', async () => {
+  it('gives the admin CLI no starter-grant or log-level option, and no use for the server-only OPENCAS_* settings', async () => {
     for (const args of [
       ['admin', 'account', 'list', '--starter-grant', 'off'],
       ['admin', '--starter-grant', 'geotrust-dv-1-starter:5', 'plan', 'list', '--account', 'root'],
@@ -309,11 +309,22 @@ describe('DescribePackageState', () => {
     const help = cli(server.dataDir, ['admin', '--help']);
     assert.doesNotMatch(help.stdout, /starter|log-level/);
     // The server's setting, whatever it is, is not the CLI's business: it neither reads nor grants it.
+    // Nor are the server's other settings: a value meant for the server does not fail an admin command.
     const r = cli(server.dataDir, ['admin', 'account', 'list', '--json'], {
       OPENCAS_STARTER_GRANT: 'not-a-spec',
+      OPENCAS_PORT: 'x',
+      OPENCAS_VALIDATION: 'bogus',
+      OPENCAS_RATE_LIMITS: 'maybe',
+      OPENCAS_KEY_POOL_SIZE: '-3',
+      OPENCAS_REDIS_URL: 'not a url',
+      OPENCAS_MAX_HEADER_SIZE: '1',
     });
     assert.equal(r.status, 0, r.stderr);
     assert.ok((JSON.parse(r.stdout) as Array<{ root: boolean }>).some((a) => a.root));
+    // What it does read is still checked.
+    const bad = cli(server.dataDir, ['admin', 'account', 'list'], { OPENCAS_CA_ALGORITHM: 'dsa' });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^opencas: OPENCAS_CA_ALGORITHM/);
   });
 
   it('keeps AccessKey secrets and CA keys out of the data folder in plaintext', async () => {
