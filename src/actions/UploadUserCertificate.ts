@@ -15,9 +15,8 @@ const SM_PARAMS = ['EncryptCert', 'EncryptPrivateKey', 'SignCert', 'SignPrivateK
 export const UploadUserCertificate: Action = {
   name: 'UploadUserCertificate',
   async handle(ctx, params) {
-    // 64 characters (code points), so a name of emoji or other astral characters may be 128 UTF-16 units.
-    const name = requiredString(params, 'Name');
-    if ([...name].length > 64) throw Errors.invalidParameter('Name', 'it is longer than 64 characters');
+    // 64 characters (code points, as every length here), so a name of emoji may be 128 UTF-16 units.
+    const name = requiredString(params, 'Name', { maxLength: 64 });
     if (name.trim() === '') throw Errors.invalidParameter('Name', 'a name must not be blank');
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(name))

@@ -5,6 +5,24 @@ import type { Params } from '../rpc/params.js';
 /** Typed readers of action parameters; each failure names the parameter (decisions.md 5). */
 export const MAX_PARAMETER_LENGTH = 64 * 1024;
 
+/**
+ * Checks what every text parameter must meet: at most `max` characters, counted as code points (an emoji
+ * is one character, not two UTF-16 units), and no NUL, which no text holds and PostgreSQL refuses in any
+ * text it is sent (a 500 otherwise).
+ */
+function checkText(name: string, v: string, max: number, what = 'it'): void {
+  // Code points never outnumber UTF-16 units: count them only when the cheap length is over.
+  if (v.length > max && [...v].length > max)
+    throw Errors.invalidParameter(name, `${what} is longer than ${max} characters`);
+  if (v.includes('\u0000')) {
+    // The value is not echoed: its NUL would only be replaced in the message.
+    throw Errors.invalidParameter(
+      name,
+      `${what} holds a NUL character: send text in UTF-8, not UTF-16 or binary data`,
+    );
+  }
+}
+
 export function optionalString(
   params: Params,
   name: string,
@@ -12,16 +30,7 @@ export function optionalString(
 ): string | undefined {
   const v = params.get(name);
   if (v === undefined || v === '') return undefined;
-  const max = opts.maxLength ?? MAX_PARAMETER_LENGTH;
-  if (v.length > max) throw Errors.invalidParameter(name, `it is longer than ${max} characters`);
-  // No text parameter holds NUL, and PostgreSQL refuses it in any text it is sent (a 500 otherwise).
-  if (v.includes('\u0000')) {
-    // The value is not echoed: its NUL would only be replaced in the message.
-    throw Errors.invalidParameter(
-      name,
-      'it holds a NUL character: send text in UTF-8, not UTF-16 or binary data',
-    );
-  }
+  checkText(name, v, opts.maxLength ?? MAX_PARAMETER_LENGTH);
   return v;
 }
 
@@ -103,8 +112,7 @@ export function readTags(params: Params, rule: TagKeyRule = { maxLength: 128 }):
     .map(([n, t]) => {
       const key = t.key ?? '';
       if (key === '') throw Errors.invalidParameter(`Tags.${n}.Key`, 'a tag key must not be empty');
-      if (key.length > rule.maxLength)
-        throw Errors.invalidParameter(`Tags.${n}.Key`, `a tag key has at most ${rule.maxLength} characters`);
+      checkText(`Tags.${n}.Key`, key, rule.maxLength, 'a tag key');
       if (rule.strict && !/^[A-Za-z][A-Za-z0-9._-]*$/.test(key))
         throw Errors.invalidParameter(
           `Tags.${n}.Key`,
@@ -117,8 +125,7 @@ export function readTags(params: Params, rule: TagKeyRule = { maxLength: 128 }):
         );
       }
       const value = t.value ?? '';
-      if (value.length > 128)
-        throw Errors.invalidParameter(`Tags.${n}.Value`, 'a tag value has at most 128 characters');
+      checkText(`Tags.${n}.Value`, value, 128, 'a tag value');
       return { key, value };
     });
 }

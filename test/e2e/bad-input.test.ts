@@ -673,6 +673,12 @@ describe('bad input is refused with the parameter named, and nothing is written'
         { 'Tags.1.Key': 'env', 'Tags.1.Value': 'v'.repeat(129) },
         'Tags.1.Value',
       ],
+      [
+        'a value of 129 emoji',
+        { 'Tags.1.Key': 'env', 'Tags.1.Value': '\u{1F511}'.repeat(129) },
+        'Tags.1.Value',
+      ],
+      ['a value holding NUL', { 'Tags.1.Key': 'env', 'Tags.1.Value': 'a\u0000b' }, 'Tags.1.Value'],
     ] as const) {
       it(`${what} is InvalidParameter naming ${param}`, async () => {
         const p = pop(server.endpoint, server.rootKey);
@@ -712,8 +718,29 @@ describe('bad input is refused with the parameter named, and nothing is written'
         Username: contact.username,
         'Tags.1.Key': 'cost centre ' + 'k'.repeat(116),
         'Tags.1.Value': 'ops',
+        // Lengths count characters: 128 emoji are 256 UTF-16 units.
+        'Tags.2.Key': '\u{1F511}'.repeat(128),
+        'Tags.2.Value': '\u{1F511}'.repeat(128),
       })) as { OrderId: number | string };
       assert.ok(Number(b.OrderId) > 0, JSON.stringify(b));
+      // The package call takes any key text, but not NUL, which no text parameter holds.
+      await refused(
+        client,
+        () =>
+          popFailure(
+            p.request('CreateCertificateForPackageRequest', {
+              Domain: 'tags-nul.example.test',
+              Email: contact.email,
+              Phone: contact.phone,
+              Username: contact.username,
+              'Tags.1.Key': 'a\u0000',
+              'Tags.1.Value': 'v',
+            }),
+          ),
+        'InvalidParameter',
+        400,
+        'Tags.1.Key',
+      );
     });
   });
 
