@@ -167,8 +167,7 @@ leaf(account, 'list', 'list accounts').action(async (_opts, cmd: Command) =>
     print(
       cmd,
       all.map((a) => ({ uid: a.uid, name: a.name, root: a.isRoot, createdAt: iso(a.createdAt) })),
-      () =>
-        all.map((a) => `${a.uid}\t${a.name}${a.isRoot ? '\t(root)' : ''}\t${iso(a.createdAt)}`).join('\n'),
+      () => all.map((a) => `${a.uid}\t${a.name}${a.isRoot ? ' (root)' : ''}\t${iso(a.createdAt)}`).join('\n'),
     );
   }),
 );
@@ -281,7 +280,7 @@ leaf(order, 'show', 'print an order and its history')
       const { order: o, history } = await orderWithHistory(s, parseOrderId(id));
       print(cmd, { order: o, history }, () =>
         [
-          `order ${o.orderId}  account ${o.accountUid}  ${o.productCode}  ${o.status}${o.revokedAt ? ' (revoked)' : ''}`,
+          `order ${o.orderId}  account ${o.accountUid}  ${o.productCode}  ${o.status}${o.revokedAt ? ' (revoked)' : ''}${o.deletedAt ? ` (deleted ${o.deletedAt})` : ''}`,
           `names: ${o.names.join(', ')}  validation: ${o.validateType}${o.certificateId ? `  certificate: ${o.certificateId}` : ''}`,
           ...history.map(
             (e) =>

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { x509 } from '../../src/pki/x509.js';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
-import { cliJson } from '../helpers/cli.js';
+import { cli, cliJson } from '../helpers/cli.js';
 import { contact, counters, sdkError, waitForType, type SdkError } from '../helpers/orders.js';
 import { makeCsr, opensslVerify, pemBlocks, tlsHandshake } from '../helpers/pki.js';
 import {
@@ -238,6 +238,10 @@ describe('certificate lifecycle (sandbox validation)', () => {
         c.describeCertificateState(new Models.DescribeCertificateStateRequest({ orderId })),
       );
       assert.deepEqual([e3.code, e3.statusCode], ['NotFoundOrder', 404]);
+      // The operator still sees it, marked as deleted.
+      const shown = cli(slow.dataDir, ['admin', 'order', 'show', String(orderId)]);
+      assert.equal(shown.status, 0, shown.stderr);
+      assert.match(shown.stdout.split('\n')[0]!, / payed \(deleted \d{4}-\d\d-\d\dT/);
     } finally {
       await slow.stop();
     }
