@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cliJson } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, cliJson } from '../helpers/cli.js';
 import { spawnServer } from '../helpers/process.js';
 import { Models, sdk, tempDir, type Credentials } from '../helpers/server.js';
 
@@ -103,6 +104,40 @@ describe('opencas serve as a process', () => {
       assert.equal(existsSync(path.join(dataDir, 'opencas.db.lock')), false, 'SIGINT removes the lock too');
     } finally {
       await first.stop('SIGKILL').catch(() => undefined);
+    }
+  });
+
+  it('takes over the lock of a killed server that its parent has not reaped yet (a zombie)', async () => {
+    const dataDir = fresh();
+    const env = {
+      OPENCAS_DATA_DIR: dataDir,
+      OPENCAS_DATABASE_URL: `sqlite:${path.join(dataDir, 'opencas.db')}`,
+    };
+    // The server's parent becomes `sleep`, which never reaps it: killed, it stays a zombie.
+    const parent = spawn(
+      'sh',
+      ['-c', `"${process.execPath}" "${BIN}" serve --port 0 >/dev/null 2>&1 & echo $!; exec sleep 120`],
+      { env: { ...process.env, ...env, OPENCAS_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    try {
+      const pid = Number(
+        await new Promise<string>((resolve) =>
+          parent.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+        ),
+      );
+      const lock = path.join(dataDir, 'opencas.db.lock');
+      for (let i = 0; i < 200 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(readFileSync(lock, 'utf8').trim(), String(pid));
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 50; i++) {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const next = await spawnServer(env);
+      assert.equal(await next.stop('SIGTERM'), 0);
+    } finally {
+      parent.kill('SIGKILL');
     }
   });
 
