@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cliJson } from '../helpers/cli.js';
+import { grantPlan } from '../helpers/cli.js';
 import { contact } from '../helpers/orders.js';
 import { makeCsr, openssl } from '../helpers/pki.js';
 import { Models, pop, sdk, startTestServer, type CasClient, type TestServer } from '../helpers/server.js';
@@ -241,16 +241,7 @@ describe('bad input is refused with the parameter named, and nothing is written'
       [MULTI, '5'],
       [OV, '2'],
     ] as const)
-      cliJson(server.dataDir, [
-        'plan',
-        'grant',
-        '--account',
-        'root',
-        '--product-code',
-        code,
-        '--count',
-        count,
-      ]);
+      grantPlan(server.dataDir, 'root', code, count);
   });
   after(async () => {
     await server.stop();

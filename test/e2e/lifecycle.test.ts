@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { x509 } from '../../src/pki/x509.js';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
-import { cli, cliJson } from '../helpers/cli.js';
+import { cli, cliJson, grantPlan } from '../helpers/cli.js';
 import { contact, counters, sdkError, waitForType, type SdkError } from '../helpers/orders.js';
 import { makeCsr, opensslVerify, pemBlocks, tlsHandshake } from '../helpers/pki.js';
 import {
@@ -33,26 +33,8 @@ describe('certificate lifecycle (sandbox validation)', () => {
     client = sdk(server.endpoint, server.rootKey);
     rootPem = await fetchText(`${server.url}/ca/root.pem`);
     chainPem = await fetchText(`${server.url}/ca/chain.pem`);
-    cliJson(server.dataDir, [
-      'plan',
-      'grant',
-      '--account',
-      'root',
-      '--product-code',
-      'geotrust-dv-w-starter',
-      '--count',
-      '5',
-    ]);
-    cliJson(server.dataDir, [
-      'plan',
-      'grant',
-      '--account',
-      'root',
-      '--product-code',
-      'globalsign-dv-1-personal',
-      '--count',
-      '3',
-    ]);
+    grantPlan(server.dataDir, 'root', 'geotrust-dv-w-starter', '5');
+    grantPlan(server.dataDir, 'root', 'globalsign-dv-1-personal', '3');
   });
   after(async () => {
     await server.stop();
@@ -323,7 +305,7 @@ describe('certificate lifecycle (sandbox validation)', () => {
 
   it('renews an order once: a second renewal while the first is live is OrderStateError, even in parallel', async () => {
     const code = 'symantec-ov-1-personal';
-    cliJson(server.dataDir, ['plan', 'grant', '--account', 'root', '--product-code', code, '--count', '5']);
+    grantPlan(server.dataDir, 'root', code, '5');
     const orderId = (
       await client.createCertificateForPackageRequest(
         new Models.CreateCertificateForPackageRequestRequest({
@@ -378,16 +360,7 @@ describe('certificate lifecycle (sandbox validation)', () => {
     assert.deepEqual([e.code, e.statusCode], ['NotFoundPackage', 404]);
     const acct = cliJson<{ uid: number }>(server.dataDir, ['account', 'create', '--name', 'quota-team']);
     const key = cliJson<Credentials>(server.dataDir, ['key', 'create', '--account', String(acct.uid)]);
-    cliJson(server.dataDir, [
-      'plan',
-      'grant',
-      '--account',
-      String(acct.uid),
-      '--product-code',
-      'geotrust-dv-1-starter',
-      '--count',
-      '3',
-    ]);
+    grantPlan(server.dataDir, String(acct.uid), 'geotrust-dv-1-starter', '3');
     const c = sdk(server.endpoint, key);
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) =>
@@ -477,16 +450,7 @@ describe('OV vetting and the validation window', () => {
     });
     try {
       const client = sdk(server.endpoint, server.rootKey);
-      cliJson(server.dataDir, [
-        'plan',
-        'grant',
-        '--account',
-        'root',
-        '--product-code',
-        'geotrust-ov-1-personal',
-        '--count',
-        '2',
-      ]);
+      grantPlan(server.dataDir, 'root', 'geotrust-ov-1-personal', '2');
       const create = async (domain: string) =>
         (
           await client.createCertificateForPackageRequest(

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
-import { cli, cliJson } from '../helpers/cli.js';
+import { cli, cliJson, grantPlan } from '../helpers/cli.js';
 import pg from 'pg';
 import { knownDatabaseUrl, usingPostgres } from '../helpers/database.js';
 import * as $dara from '@darabonba/typescript';
@@ -99,16 +99,7 @@ describe('DescribePackageState', () => {
   });
 
   it('counts plans granted with the admin CLI while the server runs, and only active ones', async () => {
-    cliJson(server.dataDir, [
-      'plan',
-      'grant',
-      '--account',
-      'root',
-      '--product-code',
-      'geotrust-dv-1-starter',
-      '--count',
-      '7',
-    ]);
+    grantPlan(server.dataDir, 'root', 'geotrust-dv-1-starter', '7');
     const inAYear = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
     const granted = cliJson<{ count: number; expires: string }>(server.dataDir, [
       'plan',
@@ -159,16 +150,7 @@ describe('DescribePackageState', () => {
       IssuedCount: 0,
       ProductCode: 'geotrust-dv-1-starter',
     });
-    cliJson(server.dataDir, [
-      'plan',
-      'grant',
-      '--account',
-      String(acct.uid),
-      '--product-code',
-      'geotrust-dv-1-starter',
-      '--count',
-      '3',
-    ]);
+    grantPlan(server.dataDir, String(acct.uid), 'geotrust-dv-1-starter', '3');
     assert.equal((await stateEverywhere(server.endpoint, key, 'geotrust-dv-1-starter')).TotalCount, 3);
     assert.equal(
       (await stateEverywhere(server.endpoint, server.rootKey, 'geotrust-dv-1-starter')).TotalCount,

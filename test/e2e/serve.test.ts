@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
-import { BIN, cliJson } from '../helpers/cli.js';
+import { BIN, grantPlan } from '../helpers/cli.js';
 import { spawnServer } from '../helpers/process.js';
 import { Models, sdk, tempDir, type Credentials } from '../helpers/server.js';
 
@@ -32,16 +32,7 @@ describe('opencas serve as a process', () => {
     assert.match(first.output(), new RegExp(cred.accessKeyId));
     assert.ok(!first.output().includes(cred.accessKeySecret), 'the secret must not be logged');
     assert.equal(await total(first.endpoint, cred, 'digicert-free-1-free'), 20);
-    cliJson(dataDir, [
-      'plan',
-      'grant',
-      '--account',
-      'root',
-      '--product-code',
-      'symantec-free-1-free',
-      '--count',
-      '9',
-    ]);
+    grantPlan(dataDir, 'root', 'symantec-free-1-free', '9');
     assert.equal(await total(first.endpoint, cred, 'symantec-free-1-free'), 9);
 
     await first.stop('SIGKILL');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { cliJson } from '../helpers/cli.js';
+import { cliJson, grantPlan } from '../helpers/cli.js';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
 import { makeCsr, opensslVerify, pemBlocks, tlsHandshake } from '../helpers/pki.js';
 import { PROMPT_CHECK_MS } from '../../src/domain/orders.js';
@@ -129,16 +129,7 @@ describe('domain validation against a real DNS server and web server on loopback
   });
 
   it('DNS: a wildcard is proven by the record of its base name, split into strings', async () => {
-    cliJson(server.dataDir, [
-      'plan',
-      'grant',
-      '--account',
-      'root',
-      '--product-code',
-      'geotrust-dv-w-starter',
-      '--count',
-      '2',
-    ]);
+    grantPlan(server.dataDir, 'root', 'geotrust-dv-w-starter', '2');
     const orderId = (
       await client.createCertificateRequest(
         new Models.CreateCertificateRequestRequest({
@@ -163,16 +154,7 @@ describe('domain validation against a real DNS server and web server on loopback
   });
 
   it('DNS: one record proves every name of a package order; names in different zones are refused', async () => {
-    cliJson(server.dataDir, [
-      'plan',
-      'grant',
-      '--account',
-      'root',
-      '--product-code',
-      'globalsign-dv-1-personal',
-      '--count',
-      '2',
-    ]);
+    grantPlan(server.dataDir, 'root', 'globalsign-dv-1-personal', '2');
     const apply = (domain: string) =>
       client.createCertificateForPackageRequest(
         new Models.CreateCertificateForPackageRequestRequest({

@@ -35,3 +35,22 @@ export function cliJson<T = unknown>(dataDir: string, args: string[], env: Recor
   if (r.status !== 0) throw new Error(`opencas admin ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
+
+/** `opencas admin plan grant` of `count` units of `productCode` to `account` (a uid or `root`). */
+export function grantPlan(
+  dataDir: string,
+  account: string,
+  productCode: string,
+  count: number | string,
+): unknown {
+  return cliJson(dataDir, [
+    'plan',
+    'grant',
+    '--account',
+    account,
+    '--product-code',
+    productCode,
+    '--count',
+    String(count),
+  ]);
+}
