@@ -122,7 +122,7 @@ export class KeyPool {
   refill(algorithm: KeyAlgorithm, bits: number, lowWater = Math.ceil(this.options.size / 2)): void {
     const kind = `${algorithm}-${bits}`;
     if (this.filling.has(kind) || this.closed) return;
-    const run = this.fill(algorithm, bits, lowWater)
+    const run = this.fillNow(algorithm, bits, lowWater)
       .catch((err: unknown) => {
         if (!(err instanceof KeyThreadsClosed) && !this.closed) this.onError(err);
       })
@@ -132,9 +132,20 @@ export class KeyPool {
 
   /**
    * Fills a kind up to the pool size if it holds fewer than `lowWater` keys (default: any shortfall), and
-   * resolves when done. The benchmark and operators use it to warm the pool ahead of demand.
+   * resolves when done. The benchmark and operators use it to warm the pool ahead of demand. It waits for a
+   * background refill of the same kind first, so this server never runs two fills of one kind at once (two
+   * would each count the table and together overshoot the size).
    */
   async fill(algorithm: KeyAlgorithm, bits: number, lowWater = this.options.size): Promise<void> {
+    const kind = `${algorithm}-${bits}`;
+    for (let running = this.filling.get(kind); running; running = this.filling.get(kind)) await running;
+    if (!this.pooled(algorithm, bits)) return;
+    const run = this.fillNow(algorithm, bits, lowWater).finally(() => this.filling.delete(kind));
+    this.filling.set(kind, run);
+    await run;
+  }
+
+  private async fillNow(algorithm: KeyAlgorithm, bits: number, lowWater: number): Promise<void> {
     if (!this.pooled(algorithm, bits)) return;
     if (!this.marked.has(`${algorithm}-${bits}`)) {
       await this.store.keyPool.markKind(algorithm, bits);

@@ -180,6 +180,9 @@ describe('key pool shared by two servers on one database', () => {
   before(async () => {
     a = await startTestServer({ dataDir, flags: { ...POOL_FLAGS, keyPoolSize: '8' } });
     b = await startTestServer({ dataDir, flags: { ...POOL_FLAGS, keyPoolSize: '8' } });
+    // Each server's start-up look at the pooled kinds is done before the test pools a kind, so neither
+    // fills alongside the test's fill (two servers filling together may overshoot by a round).
+    await Promise.all([a.services.keys.idle(), b.services.keys.idle()]);
   });
   after(async () => {
     await b.stop();
