@@ -26,9 +26,7 @@ import type { ValidationService } from './domain/context.js';
 /** Opens everything the server and the admin CLI share: data folder, master key, store (migrated). */
 export async function openServices(config: Config, clock: Clock = systemClock): Promise<Services> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const masterKey = config.masterKey
-    ? parseMasterKey(config.masterKey)
-    : MasterKey.loadOrCreateFile(config.dataDir);
+  const masterKey = config.masterKey ? parseMasterKey(config.masterKey) : loadMasterKeyFile(config.dataDir);
   const store = await Store.open(config.databaseUrl);
   try {
     await checkMasterKey(store, masterKey);
@@ -59,6 +57,22 @@ function parseMasterKey(text: string): MasterKey {
     return MasterKey.parse(text);
   } catch (err) {
     throw new ConfigError((err as Error).message);
+  }
+}
+
+/**
+ * The key file in the data folder: a file that holds no key (damaged, emptied, replaced) or cannot be read is
+ * a setting to correct as well. It is never overwritten: secrets sealed under the lost key would not open.
+ */
+function loadMasterKeyFile(dataDir: string): MasterKey {
+  try {
+    return MasterKey.loadOrCreateFile(dataDir);
+  } catch (err) {
+    const file = path.join(dataDir, 'master.key');
+    const why = (err as NodeJS.ErrnoException).code ? (err as Error).message : 'it holds no key';
+    throw new ConfigError(
+      `${file}: the master key cannot be loaded (${why}): it must hold the 32-byte key (64 hex digits or base64) this data was sealed with; restore it from a backup`,
+    );
   }
 }
 

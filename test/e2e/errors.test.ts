@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { ManualClock } from '../../src/clock.js';
@@ -550,6 +553,21 @@ describe('admin CLI errors', () => {
         badKey.stderr,
         'opencas: OPENCAS_MASTER_KEY must be 32 bytes written as 64 hex digits or base64\n',
       );
+      // So is a key file that holds no key: named, left as it is (never replaced), and no stack trace.
+      const damaged = mkdtempSync(path.join(tmpdir(), 'opencas-badkey-'));
+      try {
+        writeFileSync(path.join(damaged, 'master.key'), 'not a key\n');
+        const r = cli(damaged, ['admin', 'account', 'list']);
+        assert.notEqual(r.status, 0);
+        assert.equal(
+          r.stderr,
+          `opencas: ${path.join(damaged, 'master.key')}: the master key cannot be loaded (it holds no key): ` +
+            'it must hold the 32-byte key (64 hex digits or base64) this data was sealed with; restore it from a backup\n',
+        );
+        assert.equal(readFileSync(path.join(damaged, 'master.key'), 'utf8'), 'not a key\n');
+      } finally {
+        rmSync(damaged, { recursive: true, force: true });
+      }
     } finally {
       await server.stop();
     }
