@@ -380,7 +380,7 @@ export async function cancelForPackage(
 function alreadyRenewed(orderId: number, renewal: Pick<OrderRow, 'id' | 'status'>) {
   return Errors.orderStateError(
     `Order ${orderId} has already been renewed as order ${renewal.id} (${renewal.status}): follow that order ` +
-      '(and renew it in turn when it is about to expire); delete or cancel it before renewing this order again.',
+      '(and renew it in turn when it is about to expire); delete, cancel or revoke it before renewing this order again.',
   );
 }
 

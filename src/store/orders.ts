@@ -81,13 +81,14 @@ export class OrderStore {
     return q.executeTakeFirst();
   }
 
-  /** A renewal of the order that has not been deleted, if any (the newest). */
+  /** A renewal of the order that has been neither deleted nor revoked, if any (the newest). */
   async liveRenewalOf(id: number): Promise<Pick<OrderRow, 'id' | 'status'> | undefined> {
     return this.db
       .selectFrom('orders')
       .select(['id', 'status'])
       .where('renewed_from', '=', id)
       .where('deleted_at', 'is', null)
+      .where('revoked_at', 'is', null)
       .orderBy('created_at', 'desc')
       .limit(1)
       .executeTakeFirst();

@@ -301,6 +301,25 @@ describe('certificate lifecycle (sandbox validation)', () => {
       `renewal reuses the validation, got ${first.type}`,
     );
     await waitForType(client, renewed, 'certificate');
+    // The issued renewal stands for the order: renewing the order again is refused, naming it...
+    const renew = () =>
+      client.renewCertificateOrderForPackageRequest(
+        new Models.RenewCertificateOrderForPackageRequestRequest({ orderId }),
+      );
+    const again = await sdkError(renew());
+    assert.deepEqual([again.code, again.statusCode], ['OrderStateError', 403]);
+    assert.match(
+      String(again.data?.['Message']),
+      new RegExp(`renewed as order ${renewed} \\(certificate\\)`),
+    );
+    // ...until its certificate is revoked: a revoked renewal can neither be deleted nor renewed, so the
+    // order it came from can be renewed once more.
+    await client.cancelCertificateForPackageRequest(
+      new Models.CancelCertificateForPackageRequestRequest({ orderId: renewed }),
+    );
+    const second = (await renew()).body!.orderId!;
+    assert.ok(second !== renewed && second !== orderId);
+    await waitForType(client, second, 'certificate');
   });
 
   it('renews an order once: a second renewal while the first is live is OrderStateError, even in parallel', async () => {
