@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, SETTINGS, loadConfig, type Config } from './config.js';
 import {
@@ -16,7 +17,7 @@ import { ApiError } from './rpc/errors.js';
 import { CaSetupError } from './issuance/embedded-ca.js';
 import { MasterKeyMismatchError, openServices } from './runtime.js';
 import { startServer } from './serve.js';
-import { StoreError } from './store/index.js';
+import { StoreError, sqlitePath } from './store/index.js';
 
 type Flags = Partial<Record<keyof Config, string>>;
 
@@ -83,8 +84,18 @@ function adminEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /** Runs an admin command against the same data as the server, then closes the store. */
 async function withServices(cmd: Command, fn: (s: Services) => Promise<void>): Promise<void> {
   const config = loadConfig(flagsOf(cmd.optsWithGlobals()), adminEnv(process.env));
+  // A data folder no server has used yet gets a database of its own: fine before a first start, but more
+  // often a command run from the wrong folder, so it is said (on stderr: --json output stays clean).
+  const newFile = config.databaseUrl.startsWith('sqlite:') ? sqlitePath(config.databaseUrl) : undefined;
+  const isNew = newFile !== undefined && newFile !== ':memory:' && !existsSync(newFile);
   const s = await openServices(config);
   try {
+    if (isNew) {
+      process.stderr.write(
+        `opencas: note: no database was at ${newFile}, a new one was created; to work on a running server's data, ` +
+          'run this from its folder or pass its --data-dir\n',
+      );
+    }
     await fn(s);
   } finally {
     await s.keys.close();

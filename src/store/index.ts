@@ -99,7 +99,7 @@ export class Store {
   }
 }
 
-export { StoreError } from './db.js';
+export { StoreError, sqlitePath } from './db.js';
 
 export interface TxStores {
   plans: PlanStore;

@@ -249,7 +249,7 @@ export class OrderWorker {
         since: Number(order.created_at),
       });
       s.metrics.validations.inc({ method: order.validate_type, result: r.ok ? 'passed' : 'failed' });
-      results.push(`${name}: ${r.ok ? 'passed' : 'failed'} (${r.detail})`);
+      results.push(`${name}: ${r.ok ? 'passed' : 'not passed'} (${r.detail})`);
       if (r.ok) validated.add(name);
     }
     const checkedAt = s.clock.now();

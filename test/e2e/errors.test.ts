@@ -568,6 +568,24 @@ describe('admin CLI errors', () => {
       } finally {
         rmSync(damaged, { recursive: true, force: true });
       }
+      // Run where no server has kept its data, a command says it started a database of its own (on stderr,
+      // so --json output still parses); once the database is there, nothing more is said.
+      const fresh = mkdtempSync(path.join(tmpdir(), 'opencas-fresh-'));
+      try {
+        const first = cli(fresh, ['admin', 'account', 'list', '--json']);
+        assert.equal(first.status, 0);
+        assert.equal((JSON.parse(first.stdout) as unknown[]).length, 1);
+        assert.equal(
+          first.stderr,
+          `opencas: note: no database was at ${path.join(fresh, 'opencas.db')}, a new one was created; ` +
+            "to work on a running server's data, run this from its folder or pass its --data-dir\n",
+        );
+        const second = cli(fresh, ['admin', 'account', 'list', '--json']);
+        assert.equal(second.status, 0);
+        assert.equal(second.stderr, '');
+      } finally {
+        rmSync(fresh, { recursive: true, force: true });
+      }
     } finally {
       await server.stop();
     }
