@@ -82,18 +82,20 @@ async function checkKeyTimeNonce(
   verify: (secret: string) => void,
 ): Promise<number> {
   // Order of checks: key known and active, timestamp well-formed and fresh, signature, then the nonce
-  // (recorded only once the signature is proven, so nobody can burn another key's nonces).
-  const key = await findAccessKey(s, accessKeyId);
+  // (recorded only once the signature is proven, so nobody can burn another key's nonces). No key id holds
+  // a NUL, and no database text can (PostgreSQL refuses it): such an id is unknown without a lookup.
+  const key = accessKeyId.includes('\0') ? undefined : await findAccessKey(s, accessKeyId);
   if (!key) throw Errors.accessKeyNotFound();
   if (!key.active) throw Errors.accessKeyInactive();
   const t = parseTimestamp(timestampName, timestamp);
   const now = s.clock.now();
   if (Math.abs(now - t) > TIMESTAMP_WINDOW_MS) throw Errors.timestampExpired(timestamp);
   verify(key.secret);
-  if (nonce === '')
-    throw Errors.missingParameter(timestampName === 'Timestamp' ? 'SignatureNonce' : 'x-acs-signature-nonce');
+  const nonceName = timestampName === 'Timestamp' ? 'SignatureNonce' : 'x-acs-signature-nonce';
+  if (nonce === '') throw Errors.missingParameter(nonceName);
   if (nonce.length > MAX_NONCE_LENGTH)
-    throw Errors.invalidParameter('SignatureNonce', `it is longer than ${MAX_NONCE_LENGTH} characters`);
+    throw Errors.invalidParameter(nonceName, `it is longer than ${MAX_NONCE_LENGTH} characters`);
+  if (nonce.includes('\0')) throw Errors.invalidParameter(nonceName, 'it contains a NUL character');
   // Remember the nonce for as long as its timestamp would still be accepted (a request stamped in the
   // future stays acceptable until its own time plus the window).
   if (!(await s.store.nonces.remember(accessKeyId, nonce, now, Math.max(now, t) + NONCE_TTL_MS)))

@@ -191,6 +191,24 @@ describe('errors of the RPC front end', () => {
     assert.equal((await v1Request(ep, root, fresh)).status, 200);
   });
 
+  it('a NUL in AccessKeyId is an unknown key, in the nonce InvalidParameter naming it; an over-long V3 nonce names its header', async () => {
+    // PostgreSQL cannot hold a NUL in text: these were 500s there before they were checked.
+    for (const id of ['\0', `${root.accessKeyId}\0`]) {
+      const r = await v1Request(ep, root, v1Params(root, 'DescribePackageState', {}, { AccessKeyId: id }));
+      assertError(r, 404, 'InvalidAccessKeyId.NotFound');
+    }
+    const nul = v1Params(root, 'DescribePackageState', {}, { SignatureNonce: 'abc\0def' });
+    assertError(await v1Request(ep, root, nul), 400, 'InvalidParameter', 'SignatureNonce');
+    assertError(
+      await v3Request(ep, root, 'DescribePackageState', {}, { nonce: 'n'.repeat(300) }),
+      400,
+      'InvalidParameter',
+      '"x-acs-signature-nonce"',
+    );
+    // Nothing was remembered or spent: a good request with a fresh nonce still passes.
+    assert.equal((await v1Request(ep, root, v1Params(root, 'DescribePackageState'))).status, 200);
+  });
+
   it('InvalidTimeStamp.Expired (400) outside 15 minutes either way; InvalidTimeStamp.Format (400) for bad dates', async () => {
     for (const offset of [-16 * 60_000, 16 * 60_000]) {
       assertError(
