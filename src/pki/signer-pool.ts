@@ -24,7 +24,8 @@ export interface SignerJob {
 
 export interface SignerReply {
   id: number;
-  leaves: Array<BuiltLeaf | { error: string }>;
+  /** Each leaf, or why it failed: `refused` when the profile refused its fields (a PkiError), not a fault. */
+  leaves: Array<BuiltLeaf | { error: string; refused: boolean }>;
 }
 
 type Result = BuiltLeaf | Error;
@@ -92,7 +93,11 @@ export class SignerPool {
         thread.pending.delete(reply.id);
         if (thread.pending.size === 0) worker.unref();
         this.signed.threads += reply.leaves.length;
-        p.resolve(reply.leaves.map((l) => ('error' in l ? new PkiError(l.error) : revive(l))));
+        p.resolve(
+          reply.leaves.map((l) =>
+            'error' in l ? (l.refused ? new PkiError(l.error) : new Error(l.error)) : revive(l),
+          ),
+        );
       });
       const fail = (err: Error) => {
         if (!this.closed) this.failed = true;

@@ -4,7 +4,8 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { LeafTemplate, type BuiltLeaf, type LeafFields } from './leaf.js';
+import { LeafTemplate, type LeafFields } from './leaf.js';
+import { PkiError } from './errors.js';
 import { compact, type SignerJob, type SignerReply, type SignerWorkerData } from './signer-pool.js';
 
 const data = workerData as SignerWorkerData;
@@ -16,12 +17,12 @@ const template = new LeafTemplate({
 });
 
 parentPort!.on('message', (job: SignerJob) => {
-  const leaves: Array<BuiltLeaf | { error: string }> = job.fields.map((f: LeafFields) => {
+  const leaves: SignerReply['leaves'] = job.fields.map((f: LeafFields) => {
     try {
       const leaf = template.build(f);
       return { ...leaf, der: compact(leaf.der) as Buffer };
     } catch (err) {
-      return { error: (err as Error).message };
+      return { error: (err as Error).message, refused: err instanceof PkiError };
     }
   });
   const reply: SignerReply = { id: job.id, leaves };

@@ -8,6 +8,7 @@ import {
   type PassedValidation,
 } from '../domain/orders.js';
 import { findProduct } from '../domain/products.js';
+import { PkiError } from '../pki/errors.js';
 import type { OrderRow } from '../store/orders.js';
 
 const LEASE_MS = 30_000;
@@ -207,8 +208,41 @@ export class OrderWorker {
     const seconds = (performance.now() - started) / 1000;
     outcome.issued.forEach(() => this.s.metrics.issuance.observe(seconds));
     for (const [id, err] of outcome.failed) {
-      this.onError(err, id);
-      retry.add(id);
+      const order = orders.find((o) => o.id === id)!;
+      if (err instanceof PkiError) {
+        await this.guard(id, retry, () => this.refuse(order, err.message));
+      } else {
+        this.onError(err, id);
+        retry.add(id);
+      }
+    }
+  }
+
+  /**
+   * The CA's profile refuses what the order would certify (its CSR's key, say: one accepted by an older
+   * version, or a CSR the checks at application let through). That will not change on a retry, so the order
+   * fails as a validation would (`verify_fail`, history saying why) instead of staying in `process`; a
+   * delete gives its unit back.
+   */
+  private async refuse(order: OrderRow, why: string): Promise<void> {
+    const s = this.s;
+    const now = s.clock.now();
+    if (
+      await s.store.orders.update(order.id, ['process'], {
+        status: 'verify_fail',
+        next_check_at: null,
+        updated_at: now,
+      })
+    ) {
+      await addEvent(
+        s,
+        order,
+        'state',
+        'worker',
+        `the certificate cannot be issued: ${why}`,
+        'process',
+        'verify_fail',
+      );
     }
   }
 

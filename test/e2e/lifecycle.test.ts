@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { x509 } from '../../src/pki/x509.js';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
 import { cli, cliJson, grantPlan } from '../helpers/cli.js';
 import { contact, counters, sdkError, waitForType, type SdkError } from '../helpers/orders.js';
-import { makeCsr, opensslVerify, pemBlocks, tlsHandshake } from '../helpers/pki.js';
+import { makeCsr, openssl, opensslVerify, pemBlocks, tlsHandshake } from '../helpers/pki.js';
 import {
   Models,
   pop,
@@ -228,6 +231,72 @@ describe('certificate lifecycle (sandbox validation)', () => {
       await slow.stop();
     }
     assert.deepEqual(await counters(client, code), start);
+  });
+
+  it('an order whose CSR the CA refuses fails (verify_fail, history says why) instead of waiting in process', async () => {
+    // An order accepted by an older version with a key today's profile refuses: an EC key with explicit
+    // curve parameters. Its stored CSR is swapped under a waiting order, which is then due for issuance.
+    const dir = mkdtempSync(path.join(tmpdir(), 'opencas-explicit-'));
+    let refusedCsr: string;
+    try {
+      const keyFile = path.join(dir, 'key.pem');
+      openssl([
+        'ecparam',
+        '-name',
+        'prime256v1',
+        '-param_enc',
+        'explicit',
+        '-genkey',
+        '-noout',
+        '-out',
+        keyFile,
+      ]);
+      refusedCsr = openssl(['req', '-new', '-key', keyFile, '-subj', '/CN=refused.example.test']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const slow = await startTestServer({
+      flags: { validation: 'sandbox', sandboxDelayMs: '3600000', workerIntervalMs: '50' },
+    });
+    try {
+      const c = sdk(slow.endpoint, slow.rootKey);
+      const orderId = (
+        await c.createCertificateWithCsrRequest(
+          new Models.CreateCertificateWithCsrRequestRequest({
+            csr: makeCsr('refused.example.test').csr,
+            validateType: 'DNS',
+            ...contact,
+          }),
+        )
+      ).body!.orderId!;
+      const used = (await counters(c, 'digicert-free-1-free')).used!;
+      await slow.services.store.conn.db
+        .updateTable('orders')
+        .set({
+          csr_pem: refusedCsr,
+          status: 'process',
+          validated_names: 'refused.example.test',
+          next_check_at: 0,
+        })
+        .where('id', '=', orderId)
+        .execute();
+      const failed = await waitForType(c, orderId, 'verify_fail');
+      assert.equal(failed.certificate, undefined);
+      const shown = cliJson<{ history: Array<{ detail: string; to: string | null }> }>(slow.dataDir, [
+        'order',
+        'show',
+        String(orderId),
+      ]);
+      const last = shown.history.at(-1)!;
+      assert.equal(last.to, 'verify_fail');
+      assert.match(last.detail, /^the certificate cannot be issued: /);
+      // Failed like a validation: the unit stays used until the order is deleted, which gives it back.
+      assert.equal((await counters(c, 'digicert-free-1-free')).used, used);
+      await c.deleteCertificateRequest(new Models.DeleteCertificateRequestRequest({ orderId }));
+      assert.equal((await counters(c, 'digicert-free-1-free')).used, used - 1);
+    } finally {
+      await slow.stop();
+    }
   });
 
   it('revokes an issued order within 30 days and gives its unit back; a second revoke is OrderStateError', async () => {
