@@ -1,5 +1,5 @@
 import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { isSingleDerSequence, lastField, readTlv, sanNames } from './certificate.js';
+import { checkNameText, isSingleDerSequence, lastField, readTlv, sanNames } from './certificate.js';
 import { derToPem, pemToDer, readPemBlocks } from './pem.js';
 import { PkiError } from './errors.js';
 import { keyTypeName, webKeyParams } from './keys.js';
@@ -141,8 +141,9 @@ function checkKey(publicKey: KeyObject): { keyAlgorithm: 'RSA' | 'EC'; keySize: 
 
 /**
  * Parses and checks a PEM PKCS#10 certificate request (decisions.md 19): the self-signature must verify, the key
- * must be RSA of at least 2048 bits or ECDSA on P-256 or P-384, and the subject must have a Common Name.
- * Tolerates CRLF, a BOM, text around the block and trailing spaces. Every problem is a PkiError with a reason.
+ * must be RSA of at least 2048 bits or ECDSA on P-256 or P-384, the subject must have a Common Name, and no
+ * name may hold a control character (checkNameText). Tolerates CRLF, a BOM, text around the block and
+ * trailing spaces. Every problem is a PkiError with a reason.
  */
 export function parseCsr(pem: string): ParsedCsr {
   if (typeof pem !== 'string') throw new PkiError(NOT_A_CSR);
@@ -176,6 +177,7 @@ export function parseCsr(pem: string): ParsedCsr {
   } catch {
     throw new PkiError("the CSR's subject cannot be read");
   }
+  checkNameText(subject, "the CSR's subject");
   // With several CNs, the last (most specific) one is the name, as OpenSSL reads it.
   const commonName = cns.filter((cn) => cn !== '').pop();
   if (commonName === undefined) throw new PkiError('the CSR has no Common Name (CN)');
@@ -183,7 +185,8 @@ export function parseCsr(pem: string): ParsedCsr {
   let sans: string[];
   try {
     sans = sanNames(csr.getExtension('2.5.29.17'), ['dns']);
-  } catch {
+  } catch (err) {
+    if (err instanceof PkiError) throw new PkiError(`the CSR: ${err.message}`);
     throw new PkiError("the CSR's subjectAltName extension cannot be read");
   }
 
