@@ -135,6 +135,8 @@ describe('CreateCsr', () => {
       [{ commonName: `${'a'.repeat(60)}.example.test` }, 'InvalidParameter', 'CommonName'],
       [{ commonName: 'bad_name.example.test' }, 'InvalidParameter', 'CommonName'],
       [{ commonName: '192.0.2.1' }, 'InvalidParameter', 'CommonName'],
+      [{ commonName: '::1' }, 'InvalidParameter', 'CommonName'],
+      [{ commonName: 'http://x.csr.example.test/' }, 'InvalidParameter', 'CommonName'],
       [{ commonName: 'a.csr.example.test\u0000.evil.com' }, 'InvalidParameter', 'CommonName'],
       [{ locality: 'City\nTwo' }, 'InvalidParameter', 'Locality'],
       [{ corpName: 'Org\u0000X' }, 'InvalidParameter', 'CorpName'],
@@ -195,12 +197,18 @@ describe('UploadCsr, GetCsrDetail, UpdateCsr, DeleteCsr', () => {
   });
 
   it('keeps a CN over 64 characters as it is (lower-cased): the rule is the same as for applications', async () => {
-    const long = `${'Long'.repeat(16)}.Example.Test`;
+    const long = `${'Long'.repeat(8)}.${'Name'.repeat(8)}.Example.Test`;
     assert.ok(long.length > 64);
     const csr = await webCsr(long, [long]);
     const r = (await client.uploadCsr(new Models.UploadCsrRequest({ csr }))).body!;
     const e = (await listCsr(client)).csrList!.find((c) => c.csrId === r.csrId)!;
     assert.deepEqual([e.commonName, e.sans], [long.toLowerCase(), long.toLowerCase()]);
+    const orderId = (
+      await client.createCertificateWithCsrRequest(
+        new Models.CreateCertificateWithCsrRequestRequest({ csr, validateType: 'DNS', ...contact }),
+      )
+    ).body!.orderId;
+    assert.ok(orderId! > 0, 'an application takes the same CSR');
   });
 
   it('stores a matching key; refuses one that does not match, storing nothing', async () => {
@@ -350,6 +358,20 @@ describe('UploadCsr refuses the CSRs the applications refuse (decisions.md 19)',
       'a NUL in a DNS name of the subjectAltName',
       () => webCsr('san.nul.example.test', ['san.nul.example.test\u0000.evil.com']),
       /subjectAltName extension holds a control character \(U\+0000\)/,
+    ],
+    ['an IPv6 address as the CN', () => webCsr('::1', []), /"::1" is an IP address/],
+    ['an IPv4 address as the CN', () => webCsr('192.0.2.7', []), /is an IP address/],
+    [
+      'a URL as the CN',
+      () => webCsr('http://x.csr.example.test/', []),
+      /only letters, digits and '-' are allowed/,
+    ],
+    ['an underscore in the CN', () => webCsr('bad_name.example.test', []), /underscore/],
+    ['a CN under a TLD outside the Public Suffix List', () => webCsr('host.corp.lan', []), /\.lan/],
+    [
+      'a label of 64 characters in the CN',
+      () => webCsr(`${'a'.repeat(64)}.example.test`, []),
+      /64 characters/,
     ],
   ];
   for (const [what, make, why] of cases) {
