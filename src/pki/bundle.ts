@@ -28,15 +28,17 @@ const OID_AKI = '2.5.29.35';
 
 /**
  * Every certificate of a PEM bundle (through the shared PEM reader), in the order given, a certificate given
- * twice kept once. Broken armour, a block that is not a certificate, or no certificate at all: PkiError.
+ * twice kept once. Broken armour, a block that is not a certificate, a control character in a subject or
+ * issuer, or no certificate at all: PkiError. `stored` re-reads certificates the service already holds,
+ * without the name check (parseCertificateDer), so one stored before that check is still shown.
  */
-export function readCertificates(text: string): BundleCertificate[] {
+export function readCertificates(text: string, stored = false): BundleCertificate[] {
   const certs: BundleCertificate[] = [];
   let n = 0;
   for (const block of readPemBlocks(text, (label) => CERT_LABELS.includes(label), NO_CERT)) {
     n++;
     if (certs.some((c) => Buffer.from(c.cert.rawData).equals(block.der))) continue;
-    const cert = parseCertificateDer(block.der, `certificate ${n} of the text`);
+    const cert = parseCertificateDer(block.der, `certificate ${n} of the text`, !stored);
     certs.push({ pem: derToPem(block.der, 'CERTIFICATE'), cert });
   }
   return certs;
@@ -103,9 +105,12 @@ export interface ChainEntry {
   notAfter: number;
 }
 
-/** Names and validity of each certificate of a PEM text, in order (GetUserCertificateDetail's CertChain). */
+/**
+ * Names and validity of each certificate of a stored PEM text, in order (GetUserCertificateDetail's
+ * CertChain).
+ */
 export function chainEntries(pem: string): ChainEntry[] {
-  return readCertificates(pem).map(({ cert }) => ({
+  return readCertificates(pem, true).map(({ cert }) => ({
     commonName: lastField(cert.subjectName, 'CN') ?? '',
     issuerCommonName: lastField(cert.issuerName, 'CN') ?? '',
     notBefore: cert.notBefore.getTime(),

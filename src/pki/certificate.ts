@@ -58,6 +58,39 @@ export function keyIdentifierHex(spki: Uint8Array): string {
     .digest('hex');
 }
 
+/**
+ * C0 control characters and DEL, which CreateCsr refuses in the subject fields it is given: no name that a
+ * certificate or CSR brings in may hold one either. NUL matters most: PostgreSQL refuses it in any text, and
+ * `a.example\0.evil.com` is the classic way to make a name read differently by different parsers.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** `U+0000` for the first control character of `value`, undefined when it holds none. */
+function controlCharacterIn(value: string): string | undefined {
+  const m = CONTROL_CHARACTER.exec(value);
+  return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : undefined;
+}
+
+/**
+ * Checks every attribute value of a distinguished name (a certificate's subject or issuer, a CSR's subject):
+ * a control character anywhere is a PkiError saying which field holds it. `what` is the name as the message
+ * shows it, e.g. "the CSR's subject". Every parser of certificates and CSRs calls this on the names it reads.
+ */
+export function checkNameText(name: x509.Name, what: string): void {
+  for (const rdn of name.toJSON()) {
+    for (const [type, values] of Object.entries(rdn)) {
+      for (const value of values) {
+        const c = controlCharacterIn(value);
+        if (c !== undefined)
+          throw new PkiError(
+            `${what} holds a control character (${c}) in ${type}; names may not contain control characters`,
+          );
+      }
+    }
+  }
+}
+
 /** The last value of a subject or issuer field (CN, O, C...), undefined when absent or empty. */
 export function lastField(name: x509.Name, field: string): string | undefined {
   const values = name.getField(field);
@@ -65,25 +98,43 @@ export function lastField(name: x509.Name, field: string): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
-/** DNS names (lower-cased) and IP addresses from a subjectAltName extension, deduplicated, in order. */
+/**
+ * DNS names (lower-cased) and IP addresses from a subjectAltName extension, deduplicated, in order. A DNS
+ * name holding a control character is a PkiError (as in checkNameText); anything else wrong with the
+ * extension throws whatever the ASN.1 parser throws.
+ */
 export function sanNames(ext: x509.Extension | null, types: readonly string[] = ['dns', 'ip']): string[] {
   if (!ext) return [];
   const san = new x509.SubjectAlternativeNameExtension(ext.rawData);
   const out: string[] = [];
   for (const item of san.names.items) {
     if (!types.includes(item.type)) continue;
+    const c = item.type === 'dns' ? controlCharacterIn(item.value) : undefined;
+    if (c !== undefined)
+      throw new PkiError(
+        `a DNS name of the subjectAltName extension holds a control character (${c}); names may not contain control characters`,
+      );
     const value = item.type === 'dns' ? item.value.trim().toLowerCase() : item.value;
     if (value !== '' && !out.includes(value)) out.push(value);
   }
   return out;
 }
 
-/** Parses a DER certificate with @peculiar/x509, turning any failure into PkiError. */
-export function parseCertificateDer(der: Uint8Array, what = 'the text'): x509.X509Certificate {
+/**
+ * Parses a DER certificate with @peculiar/x509, turning any failure into PkiError. The subject and issuer
+ * must hold no control character (checkNameText), unless `checkNames` is false: only for re-reading a
+ * certificate stored before that rule, which is shown as it is.
+ */
+export function parseCertificateDer(
+  der: Uint8Array,
+  what = 'the text',
+  checkNames = true,
+): x509.X509Certificate {
   const fail = new PkiError(`${what} is not a PEM certificate`);
   if (!isSingleDerSequence(der)) throw fail;
+  let cert: x509.X509Certificate;
   try {
-    const cert = new x509.X509Certificate(new Uint8Array(der));
+    cert = new x509.X509Certificate(new Uint8Array(der));
     // Touch the lazily parsed parts, so a malformed one fails here and not later.
     void cert.subjectName;
     void cert.issuerName;
@@ -91,10 +142,15 @@ export function parseCertificateDer(der: Uint8Array, what = 'the text'): x509.X5
     void cert.notAfter;
     void cert.serialNumber;
     void cert.extensions;
-    return cert;
   } catch {
     throw fail;
   }
+  if (checkNames) {
+    const whose = what === 'the text' ? "the certificate's" : `${what}: its`;
+    checkNameText(cert.subjectName, `${whose} subject`);
+    checkNameText(cert.issuerName, `${whose} issuer`);
+  }
+  return cert;
 }
 
 /** True when two distinguished names are the same DER. */
@@ -124,7 +180,8 @@ export function describeCertificate(pem: string): CertificateInfo {
   let sans: string[];
   try {
     sans = sanNames(cert.getExtension('2.5.29.17'));
-  } catch {
+  } catch (err) {
+    if (err instanceof PkiError) throw new PkiError(`the certificate: ${err.message}`);
     throw new PkiError("the certificate's subjectAltName extension cannot be read");
   }
   const subject = cert.subjectName;

@@ -1,5 +1,5 @@
 import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { isSingleDerSequence, lastField, readTlv, sanNames } from './certificate.js';
+import { checkNameText, isSingleDerSequence, lastField, readTlv, sanNames } from './certificate.js';
 import { derToPem, pemToDer, readPemBlocks } from './pem.js';
 import { PkiError } from './errors.js';
 import { keyTypeName, webKeyParams } from './keys.js';
@@ -105,7 +105,8 @@ function findCsrBlock(text: string): Buffer {
   return csrs[0]!.der;
 }
 
-function checkKey(publicKey: KeyObject): { keyAlgorithm: 'RSA' | 'EC'; keySize: number } {
+/** The key's algorithm, size, exponent and curve, each refusal in the terms clients know. */
+function checkKey(publicKey: KeyObject): void {
   const type = publicKey.asymmetricKeyType;
   const details = publicKey.asymmetricKeyDetails ?? {};
   if (type === 'rsa') {
@@ -121,18 +122,20 @@ function checkKey(publicKey: KeyObject): { keyAlgorithm: 'RSA' | 'EC'; keySize: 
         `the CSR's RSA key has the public exponent ${String(e)}; an odd exponent of at least 3 is required`,
       );
     }
-    return { keyAlgorithm: 'RSA', keySize: bits };
+    return;
   }
   if (type === 'ec') {
     const curve = details.namedCurve;
-    const size = curve === undefined ? undefined : EC_SIZES[curve];
-    if (size === undefined) {
-      const name = curve === undefined ? 'with explicit parameters' : (CURVE_NAMES[curve] ?? curve);
+    if (curve === undefined)
       throw new PkiError(
-        `the CSR's key uses the unsupported curve ${name}; only P-256 and P-384 are accepted`,
+        "the CSR's key gives its EC curve as explicit parameters; the curve must be named: P-256 or P-384",
+      );
+    if (EC_SIZES[curve] === undefined) {
+      throw new PkiError(
+        `the CSR's key uses the unsupported curve ${CURVE_NAMES[curve] ?? curve}; only P-256 and P-384 are accepted`,
       );
     }
-    return { keyAlgorithm: 'EC', keySize: size };
+    return;
   }
   throw new PkiError(
     `the CSR's key uses the unsupported key algorithm ${keyTypeName(type)}; only RSA and ECDSA keys are accepted`,
@@ -141,8 +144,10 @@ function checkKey(publicKey: KeyObject): { keyAlgorithm: 'RSA' | 'EC'; keySize: 
 
 /**
  * Parses and checks a PEM PKCS#10 certificate request (decisions.md 19): the self-signature must verify, the key
- * must be RSA of at least 2048 bits or ECDSA on P-256 or P-384, and the subject must have a Common Name.
- * Tolerates CRLF, a BOM, text around the block and trailing spaces. Every problem is a PkiError with a reason.
+ * must be RSA of at least 2048 bits or ECDSA on P-256 or P-384 (a named curve, an uncompressed point: the key
+ * must pass the issuer's own check, describeSpki), the subject must have a Common Name, and no name may hold
+ * a control character (checkNameText). Tolerates CRLF, a BOM, text around the block and trailing spaces.
+ * Every problem is a PkiError with a reason.
  */
 export function parseCsr(pem: string): ParsedCsr {
   if (typeof pem !== 'string') throw new PkiError(NOT_A_CSR);
@@ -150,15 +155,17 @@ export function parseCsr(pem: string): ParsedCsr {
   if (!isSingleDerSequence(der)) throw new PkiError(NOT_A_CSR);
 
   let csr: x509.Pkcs10CertificateRequest;
-  let spki: ArrayBuffer;
   let subject: x509.Name;
   try {
     csr = new x509.Pkcs10CertificateRequest(new Uint8Array(der));
     subject = csr.subjectName;
-    spki = csr.publicKey.rawData;
+    void csr.publicKey;
   } catch {
     throw new PkiError(NOT_A_CSR);
   }
+  // The key's bytes exactly as issuance will read them from the stored CSR (csrPublicKey).
+  const spki = spkiOf(der);
+  if (spki === undefined) throw new PkiError(NOT_A_CSR);
 
   let publicKey: KeyObject;
   try {
@@ -166,7 +173,10 @@ export function parseCsr(pem: string): ParsedCsr {
   } catch {
     throw new PkiError("the CSR's public key cannot be read (unsupported or malformed key)");
   }
-  const { keyAlgorithm, keySize } = checkKey(publicKey);
+  // checkKey says what is wrong in the terms clients know; describeSpki is the issuer's own check, so a CSR is
+  // never accepted (and a unit taken) with a key the CA would then refuse to certify.
+  checkKey(publicKey);
+  const { keyAlgorithm, keySize } = describeSpki(spki, "the CSR's key");
 
   if (!signatureVerifies(csr, der, publicKey)) throw new PkiError("the CSR's signature does not verify");
 
@@ -176,6 +186,7 @@ export function parseCsr(pem: string): ParsedCsr {
   } catch {
     throw new PkiError("the CSR's subject cannot be read");
   }
+  checkNameText(subject, "the CSR's subject");
   // With several CNs, the last (most specific) one is the name, as OpenSSL reads it.
   const commonName = cns.filter((cn) => cn !== '').pop();
   if (commonName === undefined) throw new PkiError('the CSR has no Common Name (CN)');
@@ -183,7 +194,8 @@ export function parseCsr(pem: string): ParsedCsr {
   let sans: string[];
   try {
     sans = sanNames(csr.getExtension('2.5.29.17'), ['dns']);
-  } catch {
+  } catch (err) {
+    if (err instanceof PkiError) throw new PkiError(`the CSR: ${err.message}`);
     throw new PkiError("the CSR's subjectAltName extension cannot be read");
   }
 
@@ -263,12 +275,18 @@ export async function buildCsr(subject: CsrSubject, names: string[], privateKey:
  * issuance needs, at a small fraction of parseCsr's cost. Throws PkiError when the text is not such a CSR.
  */
 export function csrPublicKey(pem: string): SpkiKey {
-  const der = pemToDer(pem);
+  const spki = spkiOf(pemToDer(pem));
+  if (spki === undefined) throw new PkiError(NOT_A_CSR);
+  return describeSpki(spki);
+}
+
+/** The DER SubjectPublicKeyInfo of a DER CSR, read by position: the very bytes it signed. */
+function spkiOf(der: Uint8Array): Uint8Array | undefined {
   const outer = readTlv(der);
   const info = outer && outer.tag === 0x30 ? readTlv(der, outer.start, outer.end) : undefined;
   const version = info && info.tag === 0x30 ? readTlv(der, info.start, info.end) : undefined;
   const subject = version && version.tag === 0x02 ? readTlv(der, version.end, info?.end) : undefined;
   const spki = subject && subject.tag === 0x30 ? readTlv(der, subject.end, info?.end) : undefined;
-  if (!outer || outer.end !== der.length || !spki || spki.tag !== 0x30) throw new PkiError(NOT_A_CSR);
-  return describeSpki(der.subarray(subject!.end, spki.end));
+  if (!outer || outer.end !== der.length || !spki || spki.tag !== 0x30) return undefined;
+  return der.subarray(subject!.end, spki.end);
 }

@@ -209,10 +209,12 @@ const EC_CURVES: Array<[Buffer, number, number]> = [
 /**
  * Reads the algorithm and size of a DER SubjectPublicKeyInfo without OpenSSL (whose decoders cost far more
  * than the signature): RSA (rsaEncryption, at least 2048 bits, an odd exponent of at least 3) or EC on P-256
- * or P-384 (an uncompressed point). Anything else is a PkiError.
+ * or P-384 (the curve named by its OID, an uncompressed point). Anything else is a PkiError, its message
+ * starting with `what`. This is the issuer's check of a leaf key; parseCsr runs it too, so that every CSR
+ * an application is accepted with has a key the CA certifies.
  */
-export function describeSpki(spki: Uint8Array): SpkiKey {
-  const bad = () => new PkiError('the leaf key must be RSA (at least 2048 bits) or EC on P-256 or P-384');
+export function describeSpki(spki: Uint8Array, what = 'the leaf key'): SpkiKey {
+  const bad = () => new PkiError(`${what} must be RSA (at least 2048 bits) or EC on P-256 or P-384`);
   const outer = readTlv(spki);
   const alg = outer && outer.tag === TAG.SEQUENCE ? readTlv(spki, outer.start, outer.end) : undefined;
   const algOid = alg && alg.tag === TAG.SEQUENCE ? readTlv(spki, alg.start, alg.end) : undefined;
@@ -237,9 +239,16 @@ export function describeSpki(spki: Uint8Array): SpkiKey {
     return { spki, keyAlgorithm: 'RSA', keySize: size };
   }
   if (algorithm.equals(EC_PUBLIC_KEY)) {
+    // RFC 5480 §2.1.1: a certificate names its curve; explicit parameters (a SEQUENCE) are not allowed.
+    if (params[0] === TAG.SEQUENCE)
+      throw new PkiError(
+        `${what} gives its EC curve as explicit parameters; the curve must be named: P-256 or P-384`,
+      );
     for (const [curve, size, pointLength] of EC_CURVES) {
-      if (params.equals(curve) && bits.length === pointLength && bits[0] === 0x04)
-        return { spki, keyAlgorithm: 'EC', keySize: size };
+      if (!params.equals(curve)) continue;
+      if (bits.length === pointLength && bits[0] === 0x04) return { spki, keyAlgorithm: 'EC', keySize: size };
+      if (bits[0] !== 0x04)
+        throw new PkiError(`${what} must hold its EC point uncompressed (not compressed or hybrid)`);
     }
   }
   throw bad();

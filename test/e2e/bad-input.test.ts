@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { grantPlan } from '../helpers/cli.js';
-import { contact } from '../helpers/orders.js';
+import { accountClient, contact } from '../helpers/orders.js';
 import { makeCsr, openssl } from '../helpers/pki.js';
 import { Models, pop, sdk, startTestServer, type CasClient, type TestServer } from '../helpers/server.js';
 
@@ -212,6 +212,43 @@ function ed25519Csr(): string {
   });
 }
 
+/**
+ * A CSR for `cn` made by openssl with a key that `makeKey` writes to the file it is given, signed with the
+ * extra `openssl req` arguments (a digest, -sigopt).
+ */
+function opensslCsrWith(cn: string, makeKey: (keyFile: string) => void, reqArgs: string[] = []): string {
+  return inTempDir((dir) => {
+    const key = path.join(dir, 'k.pem');
+    makeKey(key);
+    return openssl(['req', '-new', '-key', key, '-subj', `/CN=${cn}`, ...reqArgs]);
+  });
+}
+
+const rsaKey =
+  (bits = 2048, exponent = 65537) =>
+  (file: string) =>
+    openssl([
+      'genpkey',
+      '-algorithm',
+      'RSA',
+      '-pkeyopt',
+      `rsa_keygen_bits:${bits}`,
+      '-pkeyopt',
+      `rsa_keygen_pubexp:${exponent}`,
+      '-out',
+      file,
+    ]);
+
+/** An EC key whose SubjectPublicKeyInfo carries the curve as explicit parameters, not its name. */
+const explicitCurveKey = (curve: string) => (file: string) =>
+  openssl(['ecparam', '-name', curve, '-param_enc', 'explicit', '-genkey', '-out', file]);
+
+/** A P-256 key whose public point is written compressed (or hybrid): `conv_form`. */
+const pointFormKey = (form: 'compressed' | 'hybrid') => (file: string) => {
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${file}.plain`]);
+  openssl(['ec', '-in', `${file}.plain`, '-conv_form', form, '-out', file]);
+};
+
 function selfSignedCertificate(): string {
   return inTempDir((dir) => {
     const key = path.join(dir, 'k.pem');
@@ -261,7 +298,7 @@ describe('bad input is refused with the parameter named, and nothing is written'
     );
 
   describe('CSR rules (decisions.md 19)', () => {
-    const badCsrs: Array<[string, () => string]> = [
+    const badCsrs: Array<[string, () => string, RegExp?]> = [
       ['an RSA-1024 key', () => makeCsr('rsa1024.example.test', 'rsa:1024').csr],
       [
         'a broken self-signature',
@@ -283,14 +320,95 @@ describe('bad input is refused with the parameter named, and nothing is written'
       ],
       ['random non-PEM text', () => `this is not a CSR at all ${randomBytes(48).toString('hex')}\n`],
       ['a certificate instead of a CSR', selfSignedCertificate],
+      // Keys the issuer would refuse: accepted, they took a unit and left the order in `process` for good.
+      [
+        'a P-256 key given with explicit curve parameters',
+        () => opensslCsrWith('explicit.example.test', explicitCurveKey('prime256v1')),
+        /explicit parameters; the curve must be named: P-256 or P-384/,
+      ],
+      [
+        'a P-384 key given with explicit curve parameters',
+        () => opensslCsrWith('explicit384.example.test', explicitCurveKey('secp384r1')),
+        /explicit parameters; the curve must be named: P-256 or P-384/,
+      ],
+      [
+        'a compressed EC point',
+        () => opensslCsrWith('compressed.example.test', pointFormKey('compressed')),
+        /EC point uncompressed/,
+      ],
+      [
+        'a hybrid EC point',
+        () => opensslCsrWith('hybrid.example.test', pointFormKey('hybrid')),
+        /EC point uncompressed/,
+      ],
+      [
+        'an Ed448 key',
+        () =>
+          opensslCsrWith('ed448.example.test', (f) => openssl(['genpkey', '-algorithm', 'ed448', '-out', f])),
+        /unsupported key algorithm Ed448/,
+      ],
+      [
+        'an RSA-PSS key (id-RSASSA-PSS)',
+        () =>
+          opensslCsrWith('psskey.example.test', (f) =>
+            openssl(['genpkey', '-algorithm', 'rsa-pss', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', f]),
+          ),
+        /unsupported key algorithm RSA-PSS/,
+      ],
+      [
+        'an MD5 self-signature',
+        () => opensslCsrWith('md5.example.test', rsaKey(), ['-md5']),
+        /signature uses an unsupported algorithm/,
+      ],
     ];
-    for (const [what, make] of badCsrs) {
+    for (const [what, make, why] of badCsrs) {
       it(`a CSR with ${what} is InvalidParameter (400) naming Csr, on both CSR-taking calls`, async () => {
         const csr = make();
-        await refused(client, () => withCsr(csr), 'InvalidParameter', 400, 'Csr');
-        await refused(client, () => packageWithCsr(csr), 'InvalidParameter', 400, 'Csr');
+        for (const call of [withCsr, packageWithCsr]) {
+          const f = await refused(client, () => call(csr), 'InvalidParameter', 400, 'Csr');
+          if (why) assert.match(f.message, why);
+        }
       });
     }
+
+    it('CSRs with an RSA exponent of 3, an RSA-PSS or a SHA-1 self-signature, or an RSA-4096 key are issued', async () => {
+      // Every key the CSR check accepts must be one the issuer certifies: each of these orders is issued.
+      const c = accountClient(server, 'csr-keys');
+      const csrs: Array<[string, string]> = [
+        ['e3.example.test', opensslCsrWith('e3.example.test', rsaKey(2048, 3))],
+        [
+          'pss-sig.example.test',
+          opensslCsrWith('pss-sig.example.test', rsaKey(), [
+            '-sha256',
+            '-sigopt',
+            'rsa_padding_mode:pss',
+            '-sigopt',
+            'rsa_pss_saltlen:32',
+          ]),
+        ],
+        ['sha1.example.test', opensslCsrWith('sha1.example.test', rsaKey(), ['-sha1'])],
+        ['rsa4096.example.test', opensslCsrWith('rsa4096.example.test', rsaKey(4096))],
+      ];
+      for (const [i, [cn, csr]] of csrs.entries()) {
+        const orderId = (
+          i % 2
+            ? await c.createCertificateForPackageRequest(
+                new Models.CreateCertificateForPackageRequestRequest({ csr }),
+              )
+            : await c.createCertificateWithCsrRequest(
+                new Models.CreateCertificateWithCsrRequestRequest({ csr, validateType: 'DNS', ...contact }),
+              )
+        ).body!.orderId!;
+        // openssl x509 reads the first block: the leaf.
+        const leaf = (await waitForType(c, orderId, 'certificate')).certificate!;
+        assert.match(openssl(['x509', '-noout', '-subject'], leaf), new RegExp(`CN ?= ?${cn}`));
+        assert.equal(
+          openssl(['x509', '-noout', '-pubkey'], leaf),
+          openssl(['req', '-noout', '-pubkey'], csr),
+          `${cn}: the certificate holds the CSR's key`,
+        );
+      }
+    });
 
     /** Applies with the CSR through both calls; each takes one unit and lists one order for `cn`. */
     async function accepted(makeOne: () => string, cn: string) {

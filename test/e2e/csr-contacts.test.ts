@@ -135,6 +135,11 @@ describe('CreateCsr', () => {
       [{ commonName: `${'a'.repeat(60)}.example.test` }, 'InvalidParameter', 'CommonName'],
       [{ commonName: 'bad_name.example.test' }, 'InvalidParameter', 'CommonName'],
       [{ commonName: '192.0.2.1' }, 'InvalidParameter', 'CommonName'],
+      [{ commonName: '::1' }, 'InvalidParameter', 'CommonName'],
+      [{ commonName: 'http://x.csr.example.test/' }, 'InvalidParameter', 'CommonName'],
+      [{ commonName: 'a.csr.example.test\u0000.evil.com' }, 'InvalidParameter', 'CommonName'],
+      [{ locality: 'City\nTwo' }, 'InvalidParameter', 'Locality'],
+      [{ corpName: 'Org\u0000X' }, 'InvalidParameter', 'CorpName'],
       [{ sans: 'ok.example.test,not a name' }, 'InvalidParameter', 'Sans'],
       [{ countryCode: 'CHN' }, 'InvalidParameter', 'CountryCode'],
       [{ countryCode: undefined }, 'MissingParameter', 'CountryCode'],
@@ -155,14 +160,17 @@ describe('CreateCsr', () => {
   });
 });
 
-/** A CSR built with WebCrypto, for what openssl refuses to make (a CN over 64 characters). */
-async function webCsr(cn: string, sans: string[]): Promise<string> {
+/**
+ * A CSR built with WebCrypto, for what openssl refuses to make (a CN over 64 characters, a control character
+ * in a name): `subject` is the CN (UTF8String), or a whole name.
+ */
+async function webCsr(subject: string | x509.JsonNameParams, sans: string[]): Promise<string> {
   const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
     'sign',
     'verify',
   ]);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: new x509.Name([{ CN: [{ utf8String: cn }] }]),
+    name: new x509.Name(typeof subject === 'string' ? [{ CN: [{ utf8String: subject }] }] : subject),
     keys,
     signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
     extensions: [
@@ -189,12 +197,18 @@ describe('UploadCsr, GetCsrDetail, UpdateCsr, DeleteCsr', () => {
   });
 
   it('keeps a CN over 64 characters as it is (lower-cased): the rule is the same as for applications', async () => {
-    const long = `${'Long'.repeat(16)}.Example.Test`;
+    const long = `${'Long'.repeat(8)}.${'Name'.repeat(8)}.Example.Test`;
     assert.ok(long.length > 64);
     const csr = await webCsr(long, [long]);
     const r = (await client.uploadCsr(new Models.UploadCsrRequest({ csr }))).body!;
     const e = (await listCsr(client)).csrList!.find((c) => c.csrId === r.csrId)!;
     assert.deepEqual([e.commonName, e.sans], [long.toLowerCase(), long.toLowerCase()]);
+    const orderId = (
+      await client.createCertificateWithCsrRequest(
+        new Models.CreateCertificateWithCsrRequestRequest({ csr, validateType: 'DNS', ...contact }),
+      )
+    ).body!.orderId;
+    assert.ok(orderId! > 0, 'an application takes the same CSR');
   });
 
   it('stores a matching key; refuses one that does not match, storing nothing', async () => {
@@ -300,6 +314,79 @@ describe('UploadCsr, GetCsrDetail, UpdateCsr, DeleteCsr', () => {
     assert.equal((await listCsr(other)).totalCount, 0);
     assert.equal((await csrDetail(client, csrId)).privateKey, key);
   });
+});
+
+describe('UploadCsr refuses the CSRs the applications refuse (decisions.md 19)', () => {
+  let c: CasClient;
+  before(() => {
+    c = accountClient(server, 'csr-rules');
+  });
+  const send = {
+    UploadCsr: (csr: string) => c.uploadCsr(new Models.UploadCsrRequest({ csr })),
+    CreateCertificateWithCsrRequest: (csr: string) =>
+      c.createCertificateWithCsrRequest(
+        new Models.CreateCertificateWithCsrRequestRequest({ csr, validateType: 'DNS', ...contact }),
+      ),
+    CreateCertificateForPackageRequest: (csr: string) =>
+      c.createCertificateForPackageRequest(new Models.CreateCertificateForPackageRequestRequest({ csr })),
+  };
+  /** What a refused call must leave as it was: the CSRs, the orders and the units taken. */
+  const written = async () => ({
+    csrs: (await listCsr(c)).totalCount,
+    orders: (await c.listUserCertificateOrder(new Models.ListUserCertificateOrderRequest({}))).body!
+      .totalCount,
+    used: (await c.describePackageState(new Models.DescribePackageStateRequest({}))).body!.usedCount,
+  });
+  const utf8 = (v: string) => [{ utf8String: v }];
+  const cases: Array<[string, () => Promise<string>, RegExp]> = [
+    [
+      'a NUL in the CN',
+      () => webCsr('a.nul.example.test\u0000.evil.com', []),
+      /subject holds a control character \(U\+0000\) in CN/,
+    ],
+    [
+      'a NUL in O',
+      () => webCsr([{ O: utf8('Org\u0000X') }, { CN: utf8('o.nul.example.test') }], []),
+      /subject holds a control character \(U\+0000\) in O;/,
+    ],
+    [
+      'a line feed in L (CreateCsr refuses control characters in Locality too)',
+      () => webCsr([{ L: utf8('City\nTwo') }, { CN: utf8('l.nul.example.test') }], []),
+      /subject holds a control character \(U\+000A\) in L;/,
+    ],
+    [
+      'a NUL in a DNS name of the subjectAltName',
+      () => webCsr('san.nul.example.test', ['san.nul.example.test\u0000.evil.com']),
+      /subjectAltName extension holds a control character \(U\+0000\)/,
+    ],
+    ['an IPv6 address as the CN', () => webCsr('::1', []), /"::1" is an IP address/],
+    ['an IPv4 address as the CN', () => webCsr('192.0.2.7', []), /is an IP address/],
+    [
+      'a URL as the CN',
+      () => webCsr('http://x.csr.example.test/', []),
+      /only letters, digits and '-' are allowed/,
+    ],
+    ['an underscore in the CN', () => webCsr('bad_name.example.test', []), /underscore/],
+    ['a CN under a TLD outside the Public Suffix List', () => webCsr('host.corp.lan', []), /\.lan/],
+    [
+      'a label of 64 characters in the CN',
+      () => webCsr(`${'a'.repeat(64)}.example.test`, []),
+      /64 characters/,
+    ],
+  ];
+  for (const [what, make, why] of cases) {
+    it(`${what}: InvalidParameter naming Csr from UploadCsr and both applications, with one message; nothing written`, async () => {
+      const csr = await make();
+      const before = await written();
+      const messages: string[] = [];
+      for (const [action, call] of Object.entries(send)) {
+        const m = await refused(call(csr), 'InvalidParameter', 400, 'Csr', why);
+        messages.push(m);
+        assert.deepEqual(await written(), before, `${action} wrote nothing`);
+      }
+      assert.deepEqual(messages, [messages[0], messages[0], messages[0]]);
+    });
+  }
 });
 
 describe('one PEM reader for every input', () => {

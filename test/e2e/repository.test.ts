@@ -4,9 +4,10 @@
  * Every fixture is made here with openssl and node:crypto.
  */
 import assert from 'node:assert/strict';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
+import { x509 } from '../../src/pki/x509.js';
 import {
   fingerprint,
   issue,
@@ -453,6 +454,139 @@ describe('UploadUserCertificate: names', () => {
       400,
       'Name',
       /longer than 64/,
+    );
+  });
+});
+
+interface WebCert {
+  cert: string;
+  key: string;
+  name: x509.Name;
+  keys: webcrypto.CryptoKeyPair;
+}
+
+/**
+ * A P-256 certificate made with @peculiar/x509, for names openssl will not write (a NUL in a field):
+ * self-signed, or signed by `issuer`. Valid from yesterday for 30 days.
+ */
+async function webCert(
+  subject: x509.JsonNameParams,
+  opts: { issuer?: WebCert; sans?: string[] } = {},
+): Promise<WebCert> {
+  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ]);
+  const name = new x509.Name(subject);
+  const common = {
+    serialNumber: `01${randomBytes(8).toString('hex')}`,
+    notBefore: new Date(Date.now() - 86_400_000),
+    notAfter: new Date(Date.now() + 30 * 86_400_000),
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    extensions: opts.sans
+      ? [
+          new x509.SubjectAlternativeNameExtension(
+            opts.sans.map((value) => ({ type: 'dns' as const, value })),
+          ),
+        ]
+      : [],
+  };
+  const cert = opts.issuer
+    ? await x509.X509CertificateGenerator.create({
+        ...common,
+        subject: name,
+        issuer: opts.issuer.name,
+        publicKey: keys.publicKey,
+        signingKey: opts.issuer.keys.privateKey,
+      })
+    : await x509.X509CertificateGenerator.createSelfSigned({ ...common, name, keys });
+  const key = createPrivateKey({
+    key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)),
+    format: 'der',
+    type: 'pkcs8',
+  })
+    .export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+  return { cert: cert.toString('pem'), key, name, keys };
+}
+
+describe("UploadUserCertificate: control characters in the certificate's names", () => {
+  const utf8 = (v: string) => [{ utf8String: v }];
+  const cases: Array<[string, () => Promise<{ cert: string; key: string }>, RegExp]> = [
+    [
+      'a NUL in the subject CN',
+      () => webCert([{ CN: utf8('a.ctl.example.test\u0000.evil.com') }]),
+      /certificate 1 of the text: its subject holds a control character \(U\+0000\) in CN;/,
+    ],
+    [
+      'a NUL in the subject O',
+      () => webCert([{ O: utf8('Org\u0000X') }, { CN: utf8('o.ctl.example.test') }]),
+      /its subject holds a control character \(U\+0000\) in O;/,
+    ],
+    [
+      'a NUL at the end of the subject L',
+      () => webCert([{ L: utf8('City\u0000') }, { CN: utf8('l.ctl.example.test') }]),
+      /its subject holds a control character \(U\+0000\) in L;/,
+    ],
+    [
+      'a tab in the subject OU (control characters, as CreateCsr refuses them)',
+      () => webCert([{ OU: utf8('Ops\tTeam') }, { CN: utf8('ou.ctl.example.test') }]),
+      /its subject holds a control character \(U\+0009\) in OU;/,
+    ],
+    [
+      'a NUL in a DNS name of the subjectAltName',
+      () =>
+        webCert([{ CN: utf8('san.ctl.example.test') }], {
+          sans: ['san.ctl.example.test', 'x.ctl.example.test\u0000.evil.com'],
+        }),
+      /subjectAltName extension holds a control character \(U\+0000\)/,
+    ],
+    [
+      "a NUL in the issuer's CN",
+      async () => {
+        const root = await webCert([{ CN: utf8('Evil\u0000 Root') }]);
+        return webCert([{ CN: utf8('issued.ctl.example.test') }], { issuer: root });
+      },
+      /certificate 1 of the text: its issuer holds a control character \(U\+0000\) in CN;/,
+    ],
+    [
+      'a NUL in another certificate of the bundle',
+      async () => {
+        const leaf = await webCert([{ CN: utf8('clean.ctl.example.test') }]);
+        const stray = await webCert([{ CN: utf8('stray\u0000.ctl.example.test') }]);
+        return { cert: leaf.cert + stray.cert, key: leaf.key };
+      },
+      /certificate 2 of the text: its subject holds a control character \(U\+0000\) in CN;/,
+    ],
+  ];
+  for (const [what, make, why] of cases) {
+    it(`refuses ${what} as InvalidParameter naming Cert, storing nothing`, async () => {
+      const { cert, key } = await make();
+      const before = (await listCerts(client)).totalCount;
+      await refused(upload(client, cert, key), 'InvalidParameter', 400, 'Cert', why);
+      assert.equal((await listCerts(client)).totalCount, before);
+    });
+  }
+
+  it('takes the same kind of certificate with clean names, and shows them', async () => {
+    const root = await webCert([{ O: utf8('Clean Org') }, { CN: utf8('Clean Root') }]);
+    const leaf = await webCert(
+      [
+        { L: utf8('City') },
+        { O: utf8('Org X') },
+        { OU: utf8('Ops Team') },
+        { CN: utf8('ok.ctl.example.test') },
+      ],
+      { issuer: root, sans: ['ok.ctl.example.test'] },
+    );
+    const d = await detail(client, (await upload(client, leaf.cert + root.cert, leaf.key)).certId!);
+    assert.deepEqual(
+      [d.common, d.issuer, d.orgName, d.city, d.sans],
+      ['ok.ctl.example.test', 'Clean Root', 'Org X', 'City', 'ok.ctl.example.test'],
+    );
+    assert.deepEqual(
+      d.certChain!.map((c) => c.commonName),
+      ['ok.ctl.example.test', 'Clean Root'],
     );
   });
 });

@@ -227,6 +227,50 @@ describe('describeSpki and csrPublicKey', () => {
     assert.equal(describeSpki(spki).keySize, 2048);
   });
 
+  it('parseCsr refuses the EC keys the issuer refuses: explicit curve parameters, compressed and hybrid points', () => {
+    const key = path.join(dir, `odd-${++counter}.pem`);
+    const csrOf = (keyFile: string) =>
+      openssl(['req', '-new', '-key', keyFile, '-subj', '/CN=odd.example.test']);
+    const cases: Array<[string, () => string, RegExp]> = [
+      [
+        'explicit P-256',
+        () => {
+          openssl(['ecparam', '-name', 'prime256v1', '-param_enc', 'explicit', '-genkey', '-out', key]);
+          return csrOf(key);
+        },
+        /gives its EC curve as explicit parameters; the curve must be named: P-256 or P-384$/,
+      ],
+      [
+        'explicit P-384',
+        () => {
+          openssl(['ecparam', '-name', 'secp384r1', '-param_enc', 'explicit', '-genkey', '-out', key]);
+          return csrOf(key);
+        },
+        /gives its EC curve as explicit parameters/,
+      ],
+      ...(['compressed', 'hybrid'] as const).map((form): [string, () => string, RegExp] => [
+        form,
+        () => {
+          openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
+          openssl(['ec', '-in', key, '-conv_form', form, '-out', key]);
+          return csrOf(key);
+        },
+        /must hold its EC point uncompressed/,
+      ]),
+    ];
+    for (const [what, make, reason] of cases) {
+      const csr = make();
+      assert.throws(
+        () => parseCsr(csr),
+        (err: unknown) =>
+          err instanceof PkiError && /^the CSR's key /.test(err.message) && reason.test(err.message),
+        what,
+      );
+      // The issuer's reading of the same CSR (what a stored application's key goes through) refuses it too.
+      assert.throws(() => csrPublicKey(csr), reason, what);
+    }
+  });
+
   it("csrPublicKey reads the key parseCsr reads from openssl's CSRs", () => {
     for (const spec of [
       ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
