@@ -210,7 +210,9 @@ export class OrderWorker {
     for (const [id, err] of outcome.failed) {
       const order = orders.find((o) => o.id === id)!;
       if (err instanceof PkiError) {
-        await this.guard(id, retry, () => this.refuse(order, err.message));
+        await this.guard(id, retry, () =>
+          this.fail(order, 'process', `the certificate cannot be issued: ${err.message}`),
+        );
       } else {
         this.onError(err, id);
         retry.add(id);
@@ -219,31 +221,22 @@ export class OrderWorker {
   }
 
   /**
-   * The CA's profile refuses what the order would certify (its CSR's key, say: one accepted by an older
-   * version, or a CSR the checks at application let through). That will not change on a retry, so the order
-   * fails as a validation would (`verify_fail`, history saying why) instead of staying in `process`; a
-   * delete gives its unit back.
+   * Moves an order from `from` to `verify_fail` with the reason in its history, unless something else (a
+   * cancel, another server) moved it first. Used when the validation window closes, and when the CA's profile
+   * refuses what the order would certify (its CSR's key, say: one an older version accepted), which no retry
+   * would change; a delete gives the unit back in both cases.
    */
-  private async refuse(order: OrderRow, why: string): Promise<void> {
+  private async fail(order: OrderRow, from: 'domain_verify' | 'process', why: string): Promise<void> {
     const s = this.s;
     const now = s.clock.now();
     if (
-      await s.store.orders.update(order.id, ['process'], {
+      await s.store.orders.update(order.id, [from], {
         status: 'verify_fail',
         next_check_at: null,
         updated_at: now,
       })
-    ) {
-      await addEvent(
-        s,
-        order,
-        'state',
-        'worker',
-        `the certificate cannot be issued: ${why}`,
-        'process',
-        'verify_fail',
-      );
-    }
+    )
+      await addEvent(s, order, 'state', 'worker', why, from, 'verify_fail');
   }
 
   /** One order's checks; the order when every name passed (written later with others), else undefined. */
@@ -251,23 +244,7 @@ export class OrderWorker {
     const s = this.s;
     const now = s.clock.now();
     if (now >= Number(order.validation_deadline)) {
-      if (
-        await s.store.orders.update(order.id, ['domain_verify'], {
-          status: 'verify_fail',
-          next_check_at: null,
-          updated_at: now,
-        })
-      ) {
-        await addEvent(
-          s,
-          order,
-          'state',
-          'worker',
-          'domain validation did not pass within the validation window',
-          'domain_verify',
-          'verify_fail',
-        );
-      }
+      await this.fail(order, 'domain_verify', 'domain validation did not pass within the validation window');
       return undefined;
     }
     const names = splitNames(order.names);
