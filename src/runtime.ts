@@ -69,6 +69,8 @@ function loadMasterKeyFile(dataDir: string): MasterKey {
     return MasterKey.loadOrCreateFile(dataDir);
   } catch (err) {
     const file = path.join(dataDir, 'master.key');
+    if (!existsSync(file))
+      throw new ConfigError(`${file}: the master key cannot be created (${(err as Error).message})`);
     const why = (err as NodeJS.ErrnoException).code ? (err as Error).message : 'it holds no key';
     throw new ConfigError(
       `${file}: the master key cannot be loaded (${why}): it must hold the 32-byte key (64 hex digits or base64) this data was sealed with; restore it from a backup`,
