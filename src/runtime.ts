@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -26,12 +26,22 @@ import type { ValidationService } from './domain/context.js';
 /** Opens everything the server and the admin CLI share: data folder, master key, store (migrated). */
 export async function openServices(config: Config, clock: Clock = systemClock): Promise<Services> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const keyFile = path.join(config.dataDir, 'master.key');
+  const created = !config.masterKey && !existsSync(keyFile);
   const masterKey = config.masterKey ? parseMasterKey(config.masterKey) : loadMasterKeyFile(config.dataDir);
   const store = await Store.open(config.databaseUrl);
   try {
-    await checkMasterKey(store, masterKey);
+    await checkMasterKey(store, masterKey, config.masterKey ? 'OPENCAS_MASTER_KEY' : keyFile);
   } catch (err) {
     await store.close();
+    // A key file made just now for a database sealed under another key is of no use, and would be in the
+    // way of the one restored from a backup: it goes again.
+    if (created && err instanceof MasterKeyMismatchError) {
+      rmSync(keyFile, { force: true });
+      throw new MasterKeyMismatchError(
+        `${keyFile} is missing, and this database was sealed with a master key: restore the file from a backup, or set OPENCAS_MASTER_KEY`,
+      );
+    }
     throw err;
   }
   try {
@@ -125,16 +135,14 @@ const CHECK_KEY = 'master_key_check';
 const CHECK_CONTEXT = 'opencas-master-key-check';
 
 /** The first start seals a known value; later starts must open it, so a wrong master key fails loudly at once. */
-async function checkMasterKey(store: Store, masterKey: MasterKey): Promise<void> {
+async function checkMasterKey(store: Store, masterKey: MasterKey, source: string): Promise<void> {
   const sealed = await store.meta.putIfAbsent(CHECK_KEY, masterKey.seal(CHECK_CONTEXT, CHECK_CONTEXT));
   try {
     if (masterKey.openString(sealed, CHECK_CONTEXT) === CHECK_CONTEXT) return;
   } catch {
     // fall through
   }
-  throw new MasterKeyMismatchError(
-    'the master key does not open this database (check OPENCAS_MASTER_KEY or <data-dir>/master.key)',
-  );
+  throw new MasterKeyMismatchError(`the master key does not open this database (check ${source})`);
 }
 
 export interface RootCredentialsResult {

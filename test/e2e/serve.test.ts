@@ -70,8 +70,17 @@ describe('opencas serve as a process', () => {
     // The wrong master key cannot open the sealed secrets: the server refuses to start rather than serve garbage.
     await assert.rejects(
       spawnServer({ ...env, OPENCAS_MASTER_KEY: 'b'.repeat(64) }),
-      /master key does not open this database/,
+      /master key does not open this database \(check OPENCAS_MASTER_KEY\)/,
     );
+    // Without the key (neither the variable nor a master.key file) the server says the file is missing, and
+    // leaves no new key file behind, which would only be in the way of the restored one.
+    const withoutKey: Record<string, string> = { ...env };
+    delete withoutKey['OPENCAS_MASTER_KEY'];
+    await assert.rejects(
+      spawnServer(withoutKey),
+      /master\.key is missing, and this database was sealed with a master key: restore the file from a backup/,
+    );
+    assert.ok(!existsSync(path.join(dataDir, 'master.key')));
   });
 
   it('refuses a second server on the same SQLite file, and starts again after a kill', async () => {
