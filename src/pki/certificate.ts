@@ -72,6 +72,22 @@ function controlCharacterIn(value: string): string | undefined {
   return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : undefined;
 }
 
+/** Single-byte string types @peculiar/x509 leaves undecoded: Numeric, Teletex, Videotex, IA5, Graphic, Visible, General. */
+const SINGLE_BYTE_STRINGS = new Set([0x12, 0x14, 0x15, 0x16, 0x19, 0x1a, 0x1b]);
+
+/**
+ * The text of a name's attribute value. @peculiar/x509 decodes the DirectoryString types and leaves others as
+ * `#` and the hex of their DER; a single-byte string type (a CN as VisibleString, say) is read here byte for
+ * byte, so it is shown as text and checked like any other. Anything else is returned as it is.
+ */
+export function fieldText(value: string): string {
+  if (!/^#(?:[0-9a-fA-F]{2})+$/.test(value)) return value;
+  const der = Buffer.from(value.slice(1), 'hex');
+  const t = readTlv(der);
+  if (!t || t.end !== der.length || !SINGLE_BYTE_STRINGS.has(t.tag)) return value;
+  return der.subarray(t.start, t.end).toString('latin1');
+}
+
 /**
  * Checks every attribute value of a distinguished name (a certificate's subject or issuer, a CSR's subject):
  * a control character anywhere is a PkiError saying which field holds it. `what` is the name as the message
@@ -81,7 +97,7 @@ export function checkNameText(name: x509.Name, what: string): void {
   for (const rdn of name.toJSON()) {
     for (const [type, values] of Object.entries(rdn)) {
       for (const value of values) {
-        const c = controlCharacterIn(value);
+        const c = controlCharacterIn(fieldText(value));
         if (c !== undefined)
           throw new PkiError(
             `${what} holds a control character (${c}) in ${type}; names may not contain control characters`,
@@ -91,9 +107,17 @@ export function checkNameText(name: x509.Name, what: string): void {
   }
 }
 
+/**
+ * Every value of a subject or issuer field (CN, O, C...), in order, as text (fieldText). Read through toJSON,
+ * which marks an undecoded value with `#` (getField gives the bare hex, which a text value could look like).
+ */
+export function fieldValues(name: x509.Name, field: string): string[] {
+  return name.toJSON().flatMap((rdn) => (rdn[field] ?? []).map(fieldText));
+}
+
 /** The last value of a subject or issuer field (CN, O, C...), undefined when absent or empty. */
 export function lastField(name: x509.Name, field: string): string | undefined {
-  const values = name.getField(field);
+  const values = fieldValues(name, field);
   const v = values[values.length - 1];
   return v === undefined || v === '' ? undefined : v;
 }

@@ -1,5 +1,12 @@
 import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { checkNameText, isSingleDerSequence, lastField, readTlv, sanNames } from './certificate.js';
+import {
+  checkNameText,
+  fieldValues,
+  isSingleDerSequence,
+  lastField,
+  readTlv,
+  sanNames,
+} from './certificate.js';
 import { derToPem, pemToDer, readPemBlocks } from './pem.js';
 import { PkiError } from './errors.js';
 import { keyTypeName, webKeyParams } from './keys.js';
@@ -182,7 +189,7 @@ export function parseCsr(pem: string): ParsedCsr {
 
   let cns: string[];
   try {
-    cns = subject.getField('CN').map((cn) => cn.trim().toLowerCase());
+    cns = fieldValues(subject, 'CN').map((cn) => cn.trim().toLowerCase());
   } catch {
     throw new PkiError("the CSR's subject cannot be read");
   }

@@ -4,8 +4,16 @@
  * pop-core against a real server. Fixtures are made here with openssl and node:crypto.
  */
 import assert from 'node:assert/strict';
-import { createHash, createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  webcrypto,
+} from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { oid, sequence, TAG, tlv } from '../../src/pki/der.js';
 import { x509 } from '../../src/pki/x509.js';
 import { keyAs, newKey } from '../helpers/certs.js';
 import { accountClient, contact, expectError, sdkError, type SdkError } from '../helpers/orders.js';
@@ -180,7 +188,43 @@ async function webCsr(subject: string | x509.JsonNameParams, sans: string[]): Pr
   return csr.toString('pem');
 }
 
+/**
+ * A CSR whose subject fields use any ASN.1 string type (`[oid, tag, text]`), built DER by DER, for the types
+ * neither openssl nor @peculiar/x509 writes (VisibleString is tag 0x1a). P-256 key, ECDSA with SHA-256.
+ */
+function rawCsr(fields: Array<[string, number, string]>): string {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const name = sequence(
+    ...fields.map(([id, tag, text]) =>
+      tlv(TAG.SET, sequence(oid(id), tlv(tag, Buffer.from(text, 'latin1')))),
+    ),
+  );
+  const info = sequence(
+    tlv(TAG.INTEGER, Buffer.from([0])),
+    name,
+    publicKey.export({ type: 'spki', format: 'der' }),
+    tlv(0xa0),
+  );
+  const signature = sign('sha256', info, privateKey);
+  const der = sequence(
+    info,
+    sequence(oid('1.2.840.10045.4.3.2')),
+    tlv(TAG.BIT_STRING, Buffer.from([0]), signature),
+  );
+  return `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE REQUEST-----\n`;
+}
+const VISIBLE_STRING = 0x1a;
+const OID_CN = '2.5.4.3';
+const OID_O = '2.5.4.10';
+
 describe('UploadCsr, GetCsrDetail, UpdateCsr, DeleteCsr', () => {
+  it('reads a CN written as VisibleString as text (the x509 library leaves that type as hex)', async () => {
+    const csr = rawCsr([[OID_CN, VISIBLE_STRING, 'Visible.Example.Test']]);
+    const r = (await client.uploadCsr(new Models.UploadCsrRequest({ csr, name: 'visible' }))).body!;
+    const e = (await listCsr(client)).csrList!.find((c) => c.csrId === r.csrId)!;
+    assert.equal(e.commonName, 'visible.example.test');
+  });
+
   it('lower-cases and de-duplicates names; a CN missing from the SANs is not added to them', async () => {
     const { csr } = makeCsr('Main.Example.TEST', 'ec', [
       'Other.Example.Test',
@@ -358,6 +402,22 @@ describe('UploadCsr refuses the CSRs the applications refuse (decisions.md 19)',
       'a NUL in a DNS name of the subjectAltName',
       () => webCsr('san.nul.example.test', ['san.nul.example.test\u0000.evil.com']),
       /subjectAltName extension holds a control character \(U\+0000\)/,
+    ],
+    [
+      'a NUL in O written as VisibleString',
+      () =>
+        Promise.resolve(
+          rawCsr([
+            [OID_O, VISIBLE_STRING, 'Evil\u0000Org'],
+            [OID_CN, 0x0c, 'vis.nul.example.test'],
+          ]),
+        ),
+      /subject holds a control character \(U\+0000\) in O;/,
+    ],
+    [
+      'a NUL in a VisibleString CN',
+      () => Promise.resolve(rawCsr([[OID_CN, VISIBLE_STRING, 'vis.nul.example.test\u0000.evil.com']])),
+      /subject holds a control character \(U\+0000\) in CN/,
     ],
     ['an IPv6 address as the CN', () => webCsr('::1', []), /"::1" is an IP address/],
     ['an IPv4 address as the CN', () => webCsr('192.0.2.7', []), /is an IP address/],
