@@ -131,12 +131,28 @@ describe('three servers on one PostgreSQL database', () => {
       },
     );
     const clients = servers.map((s) => sdk(s.endpoint, key));
+    const pg = (await import('pg')).default;
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    // The other two are paused while the first takes the applications, so the work leased meanwhile is the
+    // first server's. It is frozen (SIGSTOP) when the database shows work leased and not yet issued; if the
+    // lease is still held then, it is killed holding it, else it thaws and the watch goes on.
+    servers[1]!.child.kill('SIGSTOP');
+    servers[2]!.child.kill('SIGSTOP');
+    const heldLeases = async () => {
+      const { rows } = await db.query<{ leased: string; open: string }>(
+        `select count(*) filter (where lease_owner is not null and lease_until > $1) as leased, count(*) as open
+           from orders where names like 'once%' and status <> 'certificate'`,
+        [Date.now()],
+      );
+      return { leased: rows[0]!.leased !== '0', open: rows[0]!.open !== '0' };
+    };
     const ids = await Promise.all(
       Array.from(
         { length: 30 },
         async (_, i) =>
           (
-            await clients[i % 3]!.createCertificateRequest(
+            await clients[0]!.createCertificateRequest(
               new Models.CreateCertificateRequestRequest({
                 productCode: 'globalsign-dv-1-personal',
                 domain: `once${i}.example.test`,
@@ -147,8 +163,22 @@ describe('three servers on one PostgreSQL database', () => {
           ).body!.orderId!,
       ),
     );
-    await servers[0]!.stop('SIGKILL');
+    let killed = false;
+    for (let seen = await heldLeases(); seen.open; seen = await heldLeases()) {
+      if (!seen.leased) continue;
+      servers[0]!.child.kill('SIGSTOP');
+      if ((await heldLeases()).leased) {
+        await servers[0]!.stop('SIGKILL');
+        killed = true;
+        break;
+      }
+      servers[0]!.child.kill('SIGCONT');
+    }
+    if (!killed) await db.end();
+    assert.ok(killed, 'the first server finished all the work before it could be killed holding some');
     const killedAt = Date.now();
+    servers[1]!.child.kill('SIGCONT');
+    servers[2]!.child.kill('SIGCONT');
     const survivors = clients.slice(1);
     // A lease held by the dead server runs out after 30 s; the others then finish its work.
     for (const id of ids) await waitForType(survivors[id % 2]!, id, 'certificate', 60_000);
@@ -165,9 +195,6 @@ describe('three servers on one PostgreSQL database', () => {
       issued: 30,
     });
     // The dead server held claimed work: some order was finished only once its lease (30 s) had run out.
-    const pg = (await import('pg')).default;
-    const db = new pg.Client({ connectionString: url });
-    await db.connect();
     try {
       const { rows } = await db.query<{ last: string }>(
         'select max(issued_at) as last from orders where id = any($1::bigint[])',
