@@ -1,3 +1,4 @@
+import { controlCharacterIn } from '../pki/certificate.js';
 import { createCsr } from '../domain/csrs.js';
 import { Errors } from '../rpc/errors.js';
 import type { Params } from '../rpc/params.js';
@@ -15,8 +16,7 @@ function subjectText(params: Params, name: string, required: boolean, maxLength 
   const v = required
     ? requiredString(params, name, { maxLength })
     : optionalString(params, name, { maxLength });
-  // eslint-disable-next-line no-control-regex
-  if (v !== undefined && /[\u0000-\u001f\u007f]/.test(v))
+  if (v !== undefined && controlCharacterIn(v) !== undefined)
     throw Errors.invalidParameter(name, 'control characters are not allowed');
   return v;
 }

@@ -1,3 +1,4 @@
+import { controlCharacterIn } from '../pki/certificate.js';
 import { certificateInstanceId, uploadCertificate } from '../domain/certificates.js';
 import { KeyMismatchError, orderBundle, readCertificates } from '../pki/bundle.js';
 import { PkiError } from '../pki/errors.js';
@@ -18,8 +19,7 @@ export const UploadUserCertificate: Action = {
     // 64 characters (code points, as every length here), so a name of emoji may be 128 UTF-16 units.
     const name = requiredString(params, 'Name', { maxLength: 64 });
     if (name.trim() === '') throw Errors.invalidParameter('Name', 'a name must not be blank');
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(name))
+    if (controlCharacterIn(name) !== undefined)
       throw Errors.invalidParameter('Name', 'a name may not contain control characters');
     if (optionalString(params, 'Cert') === undefined) {
       const sm = SM_PARAMS.find((p) => optionalString(params, p) !== undefined);

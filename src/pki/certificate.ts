@@ -66,8 +66,11 @@ export function keyIdentifierHex(spki: Uint8Array): string {
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
-/** `U+0000` for the first control character of `value`, undefined when it holds none. */
-function controlCharacterIn(value: string): string | undefined {
+/**
+ * `U+0000` for the first control character (C0 or DEL) of `value`, undefined when it holds none: the one test
+ * for the texts that may hold none (names in certificates and CSRs, CreateCsr's subject, upload names).
+ */
+export function controlCharacterIn(value: string): string | undefined {
   const m = CONTROL_CHARACTER.exec(value);
   return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : undefined;
 }
